@@ -1,0 +1,1 @@
+"""Private helpers of lcr_hub (paths, provenance); not part of the public API."""

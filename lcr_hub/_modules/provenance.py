@@ -1,0 +1,82 @@
+"""What produced a result: versions, hardware, command line, git commit, file digests."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Iterable
+
+import torch
+
+from ..features import sha256_file
+
+PACKAGES = ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "safetensors", "tokenizers", "numpy", "scikit-learn")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages LCR results depend on (None when absent)."""
+    versions: dict[str, str | None] = {"python": platform.python_version(), "lcr_hub": _version("lcr-hub")}
+    for name in PACKAGES:
+        versions[name] = _version(name)
+    return versions
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib_metadata.version(name)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def framework() -> dict[str, str | None]:
+    """Versions keyed as in the original release's metadata: ``pytorch_version``, ``transformers_version``..."""
+    renamed = {"torch": "pytorch", "scikit-learn": "sklearn"}
+    return {f"{renamed.get(name, name)}_version": version for name, version in package_versions().items()}
+
+
+def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
+    """The machine a result was produced on."""
+    device = torch.device(device)
+    info: dict[str, object] = {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_num_threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+        "cuda_version": torch.version.cuda,
+    }
+    return info
+
+
+def command_line() -> str:
+    """The command that is running, as a shell-quoted string."""
+    argv = list(sys.argv)
+    if argv and argv[0].endswith(("lcr-hub", "__main__.py")):
+        argv[0] = "lcr-hub"
+    return shlex.join(argv)
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str | None:
+    """The commit of the git checkout holding ``path`` (this package by default), if any."""
+    where = Path(path) if path else Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def file_digests(paths: Iterable[str | os.PathLike], relative_to: str | os.PathLike | None = None) -> list[dict[str, object]]:
+    """``[{"path", "sha256", "size"}]`` for each file, paths relative to ``relative_to`` when given."""
+    out = []
+    for p in paths:
+        p = Path(p)
+        shown = os.path.relpath(p, relative_to) if relative_to else str(p)
+        out.append({"path": shown, "sha256": sha256_file(p), "size": p.stat().st_size})
+    return out

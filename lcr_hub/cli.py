@@ -1,0 +1,76 @@
+"""The `lcr-hub` command line: thin wrappers over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import LCRHubError
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation.evaluate import evaluate, format_report
+
+    report = evaluate(
+        args.data,
+        detector=args.detector,
+        classifier=args.classifier,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=not args.no_progress,
+    )
+    print(format_report(report))
+    if args.output:
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+        tmp.replace(output)
+        print(f"\nwrote {output}")
+    return 0
+
+
+def _cmd_env(args: argparse.Namespace) -> int:
+    from .env import environment_report, format_environment
+
+    report = environment_report()
+    print(json.dumps(report, indent=2) if args.json else format_environment(report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``lcr-hub`` (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(prog="lcr-hub", description="LCR conflict detection models on the Hugging Face stack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="Evaluate the detector and classifier on LCR-format data.")
+    ev.add_argument("--data", nargs="+", metavar="PATH", help="LCR .jsonl files or folders (default: the bundled sample).")
+    ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
+    ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
+    ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
+    ev.add_argument("--batch-size", type=int, default=32, help="Rows per encoder pass (default 32).")
+    ev.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1... (default cpu).")
+    ev.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")
+    env.add_argument("--json", action="store_true", help="Print JSON.")
+    env.set_defaults(func=_cmd_env)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``lcr-hub``; returns the exit code (2 on an LCR error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LCRHubError as error:
+        print(f"lcr-hub {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

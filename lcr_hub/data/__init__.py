@@ -1,0 +1,39 @@
+"""LCR data: load and validate JSONL, consistent twins, splits, and the shared text format.
+
+Example:
+    ```py
+    >>> from lcr_hub.data import load_lcr_dataset, build_detection_dataset, train_validation_split
+    >>> rows = load_lcr_dataset("../shared/data/lcr-bench/dev")
+    >>> train, validation = train_validation_split(build_detection_dataset(rows))
+    ```
+"""
+
+from pathlib import Path
+
+from .formatting import (
+    FormattedExample,
+    document_separator,
+    format_example,
+    tokenize_examples,
+)
+from .loading import LCR_FEATURES, load_lcr_dataset, parse_source
+from .splits import train_validation_split
+from .twins import build_detection_dataset, make_consistent_twin, row_has_conflict
+
+#: The hand-written sample rows shipped with the package (default data of `lcr-hub evaluate`).
+SAMPLE_DATA_PATH: Path = Path(__file__).with_name("sample.jsonl")
+
+__all__ = [
+    "LCR_FEATURES",
+    "SAMPLE_DATA_PATH",
+    "FormattedExample",
+    "build_detection_dataset",
+    "document_separator",
+    "format_example",
+    "load_lcr_dataset",
+    "make_consistent_twin",
+    "parse_source",
+    "row_has_conflict",
+    "tokenize_examples",
+    "train_validation_split",
+]

@@ -1,0 +1,167 @@
+"""Text in, conflict decisions out: the detector and classifier on one shared encoder pass."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ._modules.paths import default_checkpoint
+from .constants import ID2LABEL
+from .data import document_separator, format_example, tokenize_examples
+from .errors import ConfigError
+from .features import BaseEncoder, load_encoder
+from .modeling_lcr import LCRClassifier, LCRDetector
+from .training import length_sorted_batches
+
+
+@dataclass
+class LCRPredictions:
+    """Predictions for a list of rows, in their order.
+
+    Attributes:
+        conflict_probability: ``(n,)`` detector probability.
+        detected: ``(n,)`` bool, probability >= the detector's threshold.
+        level_probabilities: ``(n, 4)`` classifier probabilities, or None without a classifier.
+    """
+
+    conflict_probability: np.ndarray
+    detected: np.ndarray
+    level_probabilities: np.ndarray | None
+
+    @property
+    def levels(self) -> list[str] | None:
+        """The most probable level label of each row (``L1_temporal``...), or None."""
+        if self.level_probabilities is None:
+            return None
+        return [ID2LABEL[int(i)] for i in self.level_probabilities.argmax(-1)]
+
+
+class LCRPipeline:
+    """Runs the base encoder once per example and feeds both heads.
+
+    Args:
+        detector: A trained :class:`LCRDetector`.
+        encoder: The base encoder the detector reads (``detector.config.base_model_*``).
+        classifier: Optionally an :class:`LCRClassifier`; a frozen one must read the same
+            encoder.
+
+    Example:
+        ```python
+        >>> from lcr_hub import LCRPipeline
+        >>> pipe = LCRPipeline.from_pretrained()  # the embedded checkpoints
+        >>> row = {"query": "When did the bridge open?", "documents": [
+        ...     {"text": "The bridge opened in 1932."}, {"text": "It opened to traffic in 1936."}]}
+        >>> pipe.predict([row]).conflict_probability.shape
+        (1,)
+        ```
+    """
+
+    def __init__(self, detector: LCRDetector, encoder: BaseEncoder, classifier: LCRClassifier | None = None) -> None:
+        if classifier is not None and classifier.config.freeze_encoder:
+            if classifier.config.base_model_name_or_path != detector.config.base_model_name_or_path:
+                raise ConfigError(
+                    "The classifier's frozen encoder "
+                    f"({classifier.config.base_model_name_or_path}) differs from the detector's "
+                    f"({detector.config.base_model_name_or_path}); they must share one encoder pass."
+                )
+        self.detector = detector.eval().to(encoder.device)
+        self.classifier = classifier.eval().to(encoder.device) if classifier is not None else None
+        self.encoder = encoder
+        self._classifier_tokenizer = None
+        if classifier is not None and not classifier.config.freeze_encoder:
+            from transformers import AutoTokenizer
+
+            self._classifier_tokenizer = AutoTokenizer.from_pretrained(classifier.name_or_path)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        detector: str | os.PathLike | None = None,
+        classifier: str | os.PathLike | None = None,
+        *,
+        with_classifier: bool = True,
+        device: str | torch.device = "cpu",
+        **kwargs,
+    ) -> "LCRPipeline":
+        """Load the detector, the classifier and their base encoder.
+
+        Args:
+            detector: Folder or Hub id of the detector (default: the embedded checkpoint).
+            classifier: Folder or Hub id of the classifier (default: the embedded one).
+            with_classifier: Set False to load the detector only.
+            device: Where to run.
+            **kwargs: Passed to both ``from_pretrained`` calls (``revision``, ``subfolder``...).
+
+        Returns:
+            The pipeline.
+
+        Raises:
+            CheckpointError, ConfigError, EncoderError: A model or the encoder cannot be loaded.
+        """
+        detector_model = LCRDetector.from_pretrained(detector or default_checkpoint("detector"), **kwargs)
+        classifier_model = None
+        if with_classifier:
+            classifier_model = LCRClassifier.from_pretrained(classifier or default_checkpoint("classifier"), **kwargs)
+        encoder = load_encoder(
+            detector_model.config.base_model_name_or_path,
+            detector_model.config.base_model_revision,
+            device=device,
+        )
+        return cls(detector_model, encoder, classifier_model)
+
+    @torch.inference_mode()
+    def predict(
+        self, rows: Sequence[Mapping], *, batch_size: int = 32, progress: bool = True
+    ) -> LCRPredictions:
+        """Score rows (mappings with ``query`` and ``documents``; annotations are never read).
+
+        Args:
+            rows: LCR rows or plain ``{"query", "documents"}`` mappings.
+            batch_size: Rows per encoder pass (rows are batched by length).
+            progress: Show a progress bar.
+
+        Returns:
+            :class:`LCRPredictions` in the order of ``rows``.
+        """
+        separator = document_separator(self.encoder.tokenizer)
+        formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
+        n = len(rows)
+        probabilities = np.zeros(n, dtype=np.float64)
+        levels = np.zeros((n, len(ID2LABEL)), dtype=np.float64) if self.classifier is not None else None
+        shared = self.classifier is not None and self.classifier.config.freeze_encoder
+        layers = [self.detector.config.layer_index] + ([self.classifier.config.layer_index] if shared else [])
+        with tqdm(total=n, desc="Scoring", unit="row", disable=not progress) as bar:
+            for indices in length_sorted_batches([len(f.text) for f in formatted], batch_size):
+                batch_examples = [formatted[i] for i in indices]
+                hidden, batch = self.encoder.hidden_states(batch_examples, layers)
+                device = self.encoder.device
+                attention = batch["attention_mask"].to(device)
+                out = self.detector(
+                    hidden[self.detector.config.layer_index],
+                    attention_mask=attention,
+                    document_mask=batch["document_mask"].to(device),
+                )
+                probabilities[indices] = out.probabilities.float().cpu().numpy()
+                if self.classifier is not None and levels is not None:
+                    if shared:
+                        cls_out = self.classifier(
+                            hidden_states=hidden[self.classifier.config.layer_index], attention_mask=attention
+                        )
+                    else:
+                        cls_batch = tokenize_examples(self._classifier_tokenizer, batch_examples)
+                        cls_out = self.classifier(
+                            input_ids=cls_batch["input_ids"].to(device),
+                            attention_mask=cls_batch["attention_mask"].to(device),
+                        )
+                    levels[indices] = cls_out.probabilities.float().cpu().numpy()
+                bar.update(len(indices))
+        return LCRPredictions(
+            conflict_probability=probabilities,
+            detected=probabilities >= self.detector.config.threshold,
+            level_probabilities=levels,
+        )

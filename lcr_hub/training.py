@@ -1,0 +1,454 @@
+"""Training of the embedded detector and classifier heads on a frozen base encoder.
+
+The encoder runs once per example (``encode_rows``); the heads then train on the cached
+states, so an epoch costs milliseconds. Everything is seeded and runs the same batches in
+the same order, so re-running a command on the same machine reproduces the weights'
+sha256.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
+from .constants import LEVEL2ID
+from .data import document_separator, format_example
+from .features import BaseEncoder
+from .modeling_lcr import LCRClassifier, LCRDetector
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and torch, and ask torch for deterministic kernels.
+
+    Args:
+        seed: The seed.
+        deterministic: Also call ``torch.use_deterministic_algorithms(True)``.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+
+
+@dataclass
+class EncodedRows:
+    """Cached encoder states of a list of rows.
+
+    Attributes:
+        document_states: Per row, ``(tokens, hidden)`` states at the detector's layer of
+            the tokens that belong to a document (other tokens are never read by document
+            pooling); empty when no detector layer was asked for.
+        document_ids: Per row, ``(tokens,)`` the document index of each of those tokens.
+        pooled: ``(rows, hidden)`` classifier pooling at the classifier's layer, or None.
+    """
+
+    document_states: list[torch.Tensor]
+    document_ids: list[torch.Tensor]
+    pooled: torch.Tensor | None
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Group indices into batches of similar length (longest first), deterministically.
+
+    Args:
+        lengths: A length per item.
+        batch_size: Items per batch.
+
+    Returns:
+        Lists of indices; together they cover every index once.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+@torch.inference_mode()
+def encode_rows(
+    encoder: BaseEncoder,
+    rows: Sequence[Mapping],
+    *,
+    detector_layer: int | None,
+    classifier_layer: int | None,
+    classifier_pooling: str = "mean",
+    batch_size: int = 32,
+    desc: str = "Encoding",
+    progress: bool = True,
+) -> EncodedRows:
+    """Run the frozen encoder once over every row and keep what the heads read.
+
+    Args:
+        encoder: The base encoder.
+        rows: LCR rows (mappings with ``query`` and ``documents``).
+        detector_layer: Layer of the detector's states, or None to skip them.
+        classifier_layer: Layer of the classifier's states, or None to skip them.
+        classifier_pooling: ``"mean"`` or ``"cls"``.
+        batch_size: Rows per forward pass.
+        desc: Progress-bar label.
+        progress: Show a progress bar.
+
+    Returns:
+        :class:`EncodedRows` in the order of ``rows``.
+    """
+    separator = document_separator(encoder.tokenizer)
+    formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
+    layers = [k for k in (detector_layer, classifier_layer) if k is not None]
+    states: list[torch.Tensor | None] = [None] * len(rows)
+    doc_ids: list[torch.Tensor | None] = [None] * len(rows)
+    pooled: list[torch.Tensor | None] = [None] * len(rows)
+    batches = length_sorted_batches([len(f.text) for f in formatted], batch_size)
+    with tqdm(total=len(rows), desc=desc, unit="row", disable=not progress) as bar:
+        for batch_indices in batches:
+            hidden, batch = encoder.hidden_states([formatted[i] for i in batch_indices], layers)
+            mask = batch["attention_mask"].to(encoder.device)
+            for j, i in enumerate(batch_indices):
+                if detector_layer is not None:
+                    keep = batch["document_mask"][j] >= 0
+                    states[i] = hidden[detector_layer][j][keep.to(encoder.device)].float().cpu().clone()
+                    doc_ids[i] = batch["document_mask"][j][keep].clone()
+            if classifier_layer is not None:
+                h = hidden[classifier_layer].float()
+                if classifier_pooling == "cls":
+                    p = h[:, 0]
+                else:
+                    m = mask.to(h.dtype).unsqueeze(-1)
+                    p = (h * m).sum(1) / m.sum(1).clamp(min=1)
+                for j, i in enumerate(batch_indices):
+                    pooled[i] = p[j].cpu().clone()
+            bar.update(len(batch_indices))
+    return EncodedRows(
+        document_states=[s for s in states if s is not None],
+        document_ids=[d for d in doc_ids if d is not None],
+        pooled=torch.stack(pooled) if classifier_layer is not None and rows else None,  # type: ignore[arg-type]
+    )
+
+
+def _collate_documents(
+    states: Sequence[torch.Tensor], doc_ids: Sequence[torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    length = max(max(s.shape[0] for s in states), 1)
+    hidden = states[0].shape[-1]
+    x = torch.zeros(len(states), length, hidden)
+    attention = torch.zeros(len(states), length)
+    documents = torch.full((len(states), length), -1, dtype=torch.long)
+    for i, (s, d) in enumerate(zip(states, doc_ids)):
+        x[i, : s.shape[0]] = s
+        attention[i, : s.shape[0]] = 1
+        documents[i, : s.shape[0]] = d
+    return x, attention, documents
+
+
+def _train_loop(
+    model: nn.Module,
+    n: int,
+    loss_of_batch: Callable[[list[int]], torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float,
+    seed: int,
+    desc: str,
+    progress: bool,
+) -> list[float]:
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    steps_per_epoch = (n + batch_size - 1) // batch_size
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=learning_rate, total_steps=max(epochs * steps_per_epoch, 1), pct_start=0.1
+    )
+    history = []
+    model.train()
+    with tqdm(range(epochs), desc=desc, unit="epoch", disable=not progress) as bar:
+        for _ in bar:
+            order = torch.randperm(n, generator=generator).tolist()
+            total = 0.0
+            for start in range(0, n, batch_size):
+                loss = loss_of_batch(order[start : start + batch_size])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                total += float(loss) * len(order[start : start + batch_size])
+            history.append(total / max(n, 1))
+            bar.set_postfix(loss=f"{history[-1]:.4f}")
+    model.eval()
+    return history
+
+
+def train_detector_head(
+    config: LCRDetectorConfig,
+    features: EncodedRows,
+    labels: Sequence[int],
+    *,
+    epochs: int = 30,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    weight_decay: float = 0.01,
+    seed: int = 42,
+    progress: bool = True,
+) -> tuple[LCRDetector, list[float]]:
+    """Train a ``pooling="documents"`` detector on cached document states.
+
+    Args:
+        config: The detector's config.
+        features: Output of :func:`encode_rows` with a detector layer.
+        labels: 1 for a conflict, 0 for a consistent twin, aligned with ``features``.
+        epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
+        seed: Seed of the initialisation and of the batch order.
+        progress: Show a progress bar.
+
+    Returns:
+        ``(model, per-epoch mean training loss)``.
+    """
+    torch.manual_seed(seed)
+    model = LCRDetector(config)
+    y = torch.tensor(list(labels), dtype=torch.float32)
+
+    def loss_of_batch(indices: list[int]) -> torch.Tensor:
+        x, attention, documents = _collate_documents(
+            [features.document_states[i] for i in indices], [features.document_ids[i] for i in indices]
+        )
+        return model(x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
+
+    history = _train_loop(
+        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        weight_decay=weight_decay, seed=seed, desc="Training detector", progress=progress,
+    )
+    return model, history
+
+
+@torch.inference_mode()
+def predict_detector(model: LCRDetector, features: EncodedRows, batch_size: int = 64) -> np.ndarray:
+    """Conflict probabilities of cached rows (see :func:`encode_rows`)."""
+    out = []
+    for start in range(0, len(features.document_states), batch_size):
+        x, attention, documents = _collate_documents(
+            features.document_states[start : start + batch_size], features.document_ids[start : start + batch_size]
+        )
+        out.append(model(x, attention_mask=attention, document_mask=documents).probabilities)
+    return torch.cat(out).float().numpy() if out else np.zeros(0)
+
+
+def train_classifier_head(
+    config: LCRClassifierConfig,
+    pooled: torch.Tensor,
+    levels: Sequence[str],
+    *,
+    epochs: int = 60,
+    batch_size: int = 32,
+    learning_rate: float = 2e-3,
+    weight_decay: float = 0.01,
+    seed: int = 42,
+    progress: bool = True,
+) -> tuple[LCRClassifier, list[float]]:
+    """Train the classifier head of a frozen-encoder :class:`LCRClassifier` on pooled states.
+
+    Args:
+        config: The classifier's config (``freeze_encoder=True``).
+        pooled: ``(rows, hidden)`` pooled encoder states (see :func:`encode_rows`).
+        levels: ``L1``..``L4`` per row.
+        epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
+        seed: Seed of the initialisation, dropout and batch order.
+        progress: Show a progress bar.
+
+    Returns:
+        ``(model, per-epoch mean training loss)``.
+    """
+    torch.manual_seed(seed)
+    model = LCRClassifier(config)
+    y = torch.tensor([LEVEL2ID[level] for level in levels])
+
+    def loss_of_batch(indices: list[int]) -> torch.Tensor:
+        return model(hidden_states=pooled[indices].unsqueeze(1), labels=y[indices]).loss
+
+    history = _train_loop(
+        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        weight_decay=weight_decay, seed=seed, desc="Training classifier", progress=progress,
+    )
+    return model, history
+
+
+@torch.inference_mode()
+def predict_classifier(model: LCRClassifier, pooled: torch.Tensor) -> np.ndarray:
+    """``(rows, 4)`` level probabilities of pooled states."""
+    if len(pooled) == 0:
+        return np.zeros((0, 4))
+    return model(hidden_states=pooled.unsqueeze(1)).probabilities.float().numpy()
+
+
+# --------------------------------------------------------------------------- full runs
+
+
+@dataclass
+class TrainingRun:
+    """What a training command needs to know besides the data.
+
+    Attributes:
+        data: LCR JSONL files or folders (the benchmark's dev split in the shipped runs).
+        output: The checkpoint folder to write (replaced atomically).
+        seed: Seed of the split, initialisation and batch order.
+        validation_fraction: Share of ids (per level) held out for validation.
+        epochs, batch_size, learning_rate: Optimisation.
+        encode_batch_size: Rows per encoder pass.
+        layer_index: Encoder layer the head reads (default: the component's).
+        progress: Show progress bars.
+    """
+
+    data: Sequence[str]
+    output: str
+    seed: int = 42
+    validation_fraction: float = 0.2
+    epochs: int | None = None
+    batch_size: int = 32
+    learning_rate: float | None = None
+    encode_batch_size: int = 32
+    layer_index: int | None = None
+    progress: bool = True
+
+
+def _prepare(run: TrainingRun):
+    from .data import build_detection_dataset, load_lcr_dataset, train_validation_split
+    from .data.loading import resolve_data_files
+    from .features import load_encoder
+
+    seed_everything(run.seed)
+    files = resolve_data_files(run.data)
+    rows = load_lcr_dataset(files)
+    train_rows, validation_rows = train_validation_split(rows, validation_fraction=run.validation_fraction, seed=run.seed)
+    encoder = load_encoder()
+    return files, train_rows, validation_rows, encoder, build_detection_dataset
+
+
+def _finish(run: TrainingRun, model, component: str, files, metrics: dict, history: list[float],
+            hyper: dict, n_train: int, n_validation: int) -> dict:
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from ._modules.provenance import command_line, file_digests, framework, hardware
+    from .cards import render_model_card
+    from .constants import METADATA_NAME, MODEL_CARD_NAME, WEIGHTS_NAME
+    from .features import sha256_file
+
+    output = Path(run.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
+    try:
+        model.save_pretrained(staging)
+        metadata = {
+            "component": component,
+            "command": command_line(),
+            "seed": run.seed,
+            "config": model.config.to_dict(),
+            "training": {**hyper, "loss_history": history},
+            "data": {
+                "files": file_digests(files),
+                "split": {"by": "id", "stratified_by": "conflict_level", "validation_fraction": run.validation_fraction, "seed": run.seed},
+                "n_train_examples": n_train,
+                "n_validation_examples": n_validation,
+            },
+            "framework": framework(),
+            "hardware": hardware("cpu"),
+            "validation": metrics,
+            "weights_sha256": sha256_file(staging / WEIGHTS_NAME),
+        }
+        (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
+        (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
+        if output.exists():
+            shutil.rmtree(output)
+        staging.rename(output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return metadata
+
+
+def train_embedded_detector(run: TrainingRun) -> dict:
+    """Train the embedded ``documents``-pooling detector on the frozen default encoder.
+
+    Splits the rows by id (stratified per level, ``run.seed``), builds each split's
+    consistent twins, encodes every example once, trains the head, measures it on the
+    validation part and writes ``run.output`` (config, weights, metadata, model card).
+
+    Args:
+        run: The run's settings.
+
+    Returns:
+        The metadata written beside the weights.
+    """
+    from .constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION
+    from .evaluation.metrics import detector_metrics
+
+    files, train_rows, validation_rows, encoder, build_detection_dataset = _prepare(run)
+    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
+    train_set, validation_set = build_detection_dataset(train_rows), build_detection_dataset(validation_rows)
+    kwargs = dict(detector_layer=layer, classifier_layer=None, batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(encoder, train_set.to_list(), desc="Encoding train", **kwargs)
+    validation_features = encode_rows(encoder, validation_set.to_list(), desc="Encoding validation", **kwargs)
+    config = LCRDetectorConfig(
+        hidden_size=encoder.model.config.hidden_size,
+        pooling="documents",
+        layer_index=layer,
+        base_model_name_or_path=DEFAULT_ENCODER_ID,
+        base_model_revision=DEFAULT_ENCODER_REVISION,
+    )
+    hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+             "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
+    model, history = train_detector_head(
+        config, train_features, train_set["label"], epochs=hyper["epochs"], batch_size=run.batch_size,
+        learning_rate=hyper["learning_rate"], seed=run.seed, progress=run.progress,
+    )
+    probabilities = predict_detector(model, validation_features)
+    metrics = detector_metrics(validation_set["label"], probabilities, validation_set["conflict_level"], config.threshold)
+    return _finish(run, model, "detector", files, metrics, history, hyper, len(train_set), len(validation_set))
+
+
+def train_embedded_classifier(run: TrainingRun) -> dict:
+    """Train the embedded taxonomy classifier head on the frozen default encoder.
+
+    Same split as :func:`train_embedded_detector`; trains on the conflicting rows' formatted
+    text (query and documents, never the annotations), measures macro-F1 on the validation
+    part and writes ``run.output``.
+
+    Args:
+        run: The run's settings.
+
+    Returns:
+        The metadata written beside the weights.
+    """
+    from .constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION, LEVEL2ID
+    from .evaluation.metrics import classifier_metrics
+
+    files, train_rows, validation_rows, encoder, _ = _prepare(run)
+    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers
+    config = LCRClassifierConfig(
+        hidden_size=encoder.model.config.hidden_size,
+        layer_index=layer,
+        freeze_encoder=True,
+        base_model_name_or_path=DEFAULT_ENCODER_ID,
+        base_model_revision=DEFAULT_ENCODER_REVISION,
+    )
+    kwargs = dict(detector_layer=None, classifier_layer=layer, classifier_pooling=config.pooling,
+                  batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(encoder, train_rows.to_list(), desc="Encoding train", **kwargs)
+    validation_features = encode_rows(encoder, validation_rows.to_list(), desc="Encoding validation", **kwargs)
+    hyper = {"epochs": run.epochs or 60, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 2e-3,
+             "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
+             "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
+    model, history = train_classifier_head(
+        config, train_features.pooled, train_rows["conflict_level"], epochs=hyper["epochs"], batch_size=run.batch_size,
+        learning_rate=hyper["learning_rate"], seed=run.seed, progress=run.progress,
+    )
+    probabilities = predict_classifier(model, validation_features.pooled)
+    metrics = classifier_metrics([LEVEL2ID[level] for level in validation_rows["conflict_level"]], probabilities)
+    return _finish(run, model, "classifier", files, metrics, history, hyper, len(train_rows), len(validation_rows))

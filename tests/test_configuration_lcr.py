@@ -1,0 +1,60 @@
+import json
+
+import pytest
+from transformers import AutoConfig
+
+import lcr_hub  # noqa: F401  (registers the auto classes)
+from lcr_hub import ConfigError, LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
+from lcr_hub.constants import LEVEL_LABELS
+
+
+@pytest.mark.parametrize("cls", [LCRDetectorConfig, LCRRefinementConfig, LCRClassifierConfig])
+def test_round_trip_and_auto_config(cls, tmp_path):
+    config = cls(layer_index=2, base_model_name_or_path="org/base", base_model_revision="a" * 40)
+    config.save_pretrained(tmp_path)
+    loaded = AutoConfig.from_pretrained(tmp_path)
+    assert type(loaded) is cls
+    assert loaded.to_diff_dict() == config.to_diff_dict()
+    assert (loaded.base_model_name_or_path, loaded.base_model_revision, loaded.layer_index) == ("org/base", "a" * 40, 2)
+
+
+def test_wrong_model_type_is_refused_with_path(tmp_path):
+    LCRDetectorConfig().save_pretrained(tmp_path)
+    with pytest.raises(ConfigError, match="model_type 'lcr_refinement'.*model_type 'lcr_detector'"):
+        LCRRefinementConfig.from_pretrained(tmp_path)
+
+
+def test_missing_required_key_is_named(tmp_path):
+    LCRRefinementConfig().save_pretrained(tmp_path)
+    data = json.loads((tmp_path / "config.json").read_text())
+    del data["t_max"]
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=r"missing required key\(s\) \['t_max'\]"):
+        LCRRefinementConfig.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"pooling": "max"}, "pooling must be one of"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"calibration_temperature": 0.0}, "calibration_temperature"),
+        ({"layer_index": -1}, "layer_index"),
+    ],
+)
+def test_detector_config_validation(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        LCRDetectorConfig(**kwargs)
+
+
+def test_classifier_labels_are_fixed():
+    config = LCRClassifierConfig()
+    assert [config.id2label[i] for i in range(4)] == list(LEVEL_LABELS)
+    assert config.label2id["L3_entity"] == 2
+    with pytest.raises(ConfigError, match="fixed by the LCR taxonomy"):
+        LCRClassifierConfig(id2label={0: "a", 1: "b"})
+
+
+def test_finetuned_classifier_needs_encoder_config():
+    with pytest.raises(ConfigError, match="encoder_config"):
+        LCRClassifierConfig(freeze_encoder=False)

@@ -1,0 +1,166 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoModel, BertConfig
+
+import lcr_hub  # noqa: F401
+from lcr_hub import (
+    CheckpointError,
+    LCRClassifier,
+    LCRClassifierConfig,
+    LCRDetector,
+    LCRDetectorConfig,
+    LCRRefinement,
+    LCRRefinementConfig,
+)
+
+
+def test_parameter_counts_at_hidden_4096():
+    assert LCRDetector(LCRDetectorConfig(hidden_size=4096)).num_parameters() == 2_098_177
+    assert LCRRefinement(LCRRefinementConfig(hidden_size=4096)).num_parameters() == 5_996_544
+    names = set(LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4)).state_dict())
+    assert names == {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}
+    assert set(LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4)).state_dict()) == {"w_up.weight", "w_down.weight"}
+
+
+def test_mean_pooling_ignores_padding():
+    torch.manual_seed(0)
+    model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4)).eval()
+    h = torch.randn(1, 3, 8)
+    padded = torch.cat([h, torch.randn(1, 2, 8) * 100], dim=1)
+    a = model(h).logits
+    b = model(padded, attention_mask=torch.tensor([[1, 1, 1, 0, 0]])).logits
+    torch.testing.assert_close(a, b)
+    expected = model.fc2(torch.relu(model.fc1(h.mean(1)))).squeeze(-1)
+    torch.testing.assert_close(a, expected)
+
+
+def test_document_pooling_is_a_max_over_pairs():
+    torch.manual_seed(0)
+    model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=6, pooling="documents")).eval()
+    h = torch.randn(1, 7, 8)
+    docs = torch.tensor([[-1, 0, 0, 1, 1, 2, -1]])
+    out = model(h, document_mask=docs)
+    # Recompute by hand: attention pool per document, then the max over the three pairs.
+    pooled = []
+    for d in range(3):
+        sel = h[0, docs[0] == d]
+        w = torch.softmax(model.doc_attention(sel).squeeze(-1), dim=0)
+        pooled.append(model.doc_norm((w.unsqueeze(-1) * sel).sum(0)))
+    pair = [model.fc2(torch.relu(model.fc1(torch.cat([(a - b).abs(), a * b])))) for a, b in
+            [(pooled[0], pooled[1]), (pooled[0], pooled[2]), (pooled[1], pooled[2])]]
+    torch.testing.assert_close(out.logits, torch.stack(pair).max().reshape(1))
+    torch.testing.assert_close(out.probabilities, torch.sigmoid(out.logits / model.config.calibration_temperature))
+
+
+def test_document_pooling_batch_independence_and_single_document():
+    torch.manual_seed(0)
+    model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=6, pooling="documents")).eval()
+    h = torch.randn(2, 6, 8)
+    docs = torch.tensor([[0, 0, 1, 1, 2, 2], [0, 0, 0, -1, -1, -1]])
+    batched = model(h, attention_mask=torch.tensor([[1] * 6, [1, 1, 1, 0, 0, 0]]), document_mask=docs).logits
+    alone = model(h[1:, :3], document_mask=docs[1:, :3]).logits
+    torch.testing.assert_close(batched[1:], alone)
+    assert torch.isfinite(batched).all()
+    with pytest.raises(ValueError, match="document_mask"):
+        model(h)
+
+
+def test_detector_loss_and_threshold():
+    model = LCRDetector(LCRDetectorConfig(hidden_size=4, intermediate_size=2, threshold=0.5))
+    out = model(torch.randn(3, 2, 4), labels=torch.tensor([1, 0, 1]))
+    assert out.loss.ndim == 0 and out.loss > 0
+    assert model.detect(torch.randn(3, 2, 4)).dtype == torch.bool
+
+
+def test_refinement_early_stop_per_example_matches_hand_computation():
+    config = LCRRefinementConfig(hidden_size=2, bottleneck_size=2, alpha=0.5, t_max=3, epsilon=0.6)
+    model = LCRRefinement(config)
+    with torch.no_grad():
+        model.w_up.weight.copy_(torch.eye(2))
+        model.w_down.weight.copy_(-torch.eye(2))  # delta = -relu(h): halves the positive part each step
+    h = torch.tensor([[[4.0, 0.0]], [[0.5, 0.0]]])
+    out = model(h)
+    # Example 0: ||delta|| = 4, 2, 1 -> three steps: 4 -> 2 -> 1 -> 0.5.
+    # Example 1: ||delta|| = 0.5 < 0.6 -> no step.
+    assert out.steps.tolist() == [3, 0]
+    torch.testing.assert_close(out.hidden_states, torch.tensor([[[0.5, 0.0]], [[0.5, 0.0]]]))
+    # Fixed steps apply exactly that many updates, with no early stop.
+    fixed = model(h, steps=torch.tensor([1, 2]))
+    torch.testing.assert_close(fixed.hidden_states, torch.tensor([[[2.0, 0.0]], [[0.125, 0.0]]]))
+    assert fixed.steps.tolist() == [1, 2]
+
+
+def test_refinement_leaves_padding_and_zero_weights_untouched():
+    model = LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4, epsilon=0.0))
+    h = torch.randn(2, 4, 8)
+    mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]])
+    out = model(h, attention_mask=mask)
+    assert torch.equal(out.hidden_states[0, 2:], h[0, 2:])
+    # Zero weights: delta = 0 is below the default epsilon, so nothing moves and no step counts.
+    zero = LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4))
+    torch.nn.init.zeros_(zero.w_down.weight)
+    out = zero(h, attention_mask=mask)
+    assert torch.equal(out.hidden_states, h) and out.steps.tolist() == [0, 0]
+
+
+def test_classifier_frozen_head_and_finetuned_encoder(tmp_path):
+    head = LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4)).eval()
+    assert head.encoder is None
+    out = head(hidden_states=torch.randn(2, 3, 8), labels=torch.tensor([0, 3]))
+    assert out.probabilities.shape == (2, 4) and out.loss > 0
+    with pytest.raises(ValueError, match="attach_encoder"):
+        head(input_ids=torch.ones(1, 3, dtype=torch.long))
+    bert = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16)
+    tuned = LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4, freeze_encoder=False,
+                                              encoder_config=bert.to_dict(), layer_index=2)).eval()
+    ids = torch.randint(0, 50, (2, 5))
+    before = tuned(input_ids=ids).logits
+    tuned.save_pretrained(tmp_path)
+    assert any(k.startswith("encoder.") for k in load_file(tmp_path / "model.safetensors"))
+    reloaded = AutoModel.from_pretrained(tmp_path).eval()
+    torch.testing.assert_close(reloaded(input_ids=ids).logits, before)
+    # A frozen head with an attached encoder gives the same as passing its states.
+    head2 = LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4, layer_index=2)).eval()
+    head2.attach_encoder(tuned.encoder)
+    states = tuned.encoder(input_ids=ids, output_hidden_states=True).hidden_states[2]
+    torch.testing.assert_close(head2(input_ids=ids).logits, head2(hidden_states=states).logits)
+    assert not any(k.startswith("encoder") for k in head2.state_dict())
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4, pooling="documents")),
+        LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4)),
+        LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4)),
+    ],
+    ids=["detector", "refinement", "classifier"],
+)
+def test_save_load_round_trip_is_exact(model, tmp_path):
+    model.save_pretrained(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
+    reloaded = AutoModel.from_pretrained(tmp_path)
+    assert type(reloaded) is type(model)
+    for (name, a), (_, b) in zip(model.state_dict().items(), reloaded.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_shape_mismatch_names_tensor_and_files(tmp_path):
+    LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4)).save_pretrained(tmp_path)
+    data = json.loads((tmp_path / "config.json").read_text())
+    data["hidden_size"] = 16
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match=r"model.safetensors does not match .*config.json.*'fc1.weight' has shape \(4, 8\)"):
+        LCRDetector.from_pretrained(tmp_path)
+
+
+def test_missing_and_unexpected_tensors_are_errors(tmp_path):
+    LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4)).save_pretrained(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    tensors["extra.weight"] = tensors.pop("w_down.weight")
+    save_file(tensors, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(CheckpointError, match=r"missing tensors \['w_down.weight'\].*unexpected tensors \['extra.weight'\]"):
+        AutoModel.from_pretrained(tmp_path)
