@@ -20,6 +20,8 @@ from .modeling_lcr import (
     LCRRefinementOutput,
 )
 
+from .pipeline import LCRPipeline, LCRPredictions
+
 __version__ = "0.1.0"
 
 for _config_class, _model_class in (
@@ -40,6 +42,8 @@ __all__ = [
     "LCRDetectorOutput",
     "LCRRefinementOutput",
     "LCRClassifierOutput",
+    "LCRPipeline",
+    "LCRPredictions",
     "LCRHubError",
     "DataError",
     "ConfigError",

@@ -24,7 +24,7 @@ ID2LABEL: dict[int, str] = dict(enumerate(LEVEL_LABELS))
 LABEL2ID: dict[str, int] = {label: i for i, label in ID2LABEL.items()}
 
 DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
-CLASSIFIER_POOLINGS: tuple[str, ...] = ("mean", "cls")
+CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
 
 
 class _LCRConfigMixin:
@@ -67,6 +67,8 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
     Args:
         hidden_size: Width of the base model's hidden states.
         intermediate_size: Width of ``fc1`` (512 in the LCR design).
+        attention_hidden_size: Width of the document-attention scorer's hidden layer
+            (``pooling="documents"`` only).
         pooling: ``"mean"`` (masked mean over the prompt, the paper's design) or
             ``"documents"`` (each document pooled on its own with a learned attention, then
             compared pairwise; the strongest disagreement gives the logit).
@@ -94,6 +96,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         self,
         hidden_size: int = 4096,
         intermediate_size: int = 512,
+        attention_hidden_size: int = 128,
         pooling: str = "mean",
         calibration_temperature: float = 1.0,
         threshold: float = 0.6,
@@ -113,6 +116,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
             raise ConfigError(f"LCRDetectorConfig.threshold must be in [0, 1], got {threshold!r}.")
         self.hidden_size = hidden_size
         self.intermediate_size = intermediate_size
+        self.attention_hidden_size = attention_hidden_size
         self.pooling = pooling
         self.calibration_temperature = float(calibration_temperature)
         self.threshold = float(threshold)
@@ -197,7 +201,8 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
     Args:
         hidden_size: Width of the encoder's hidden states.
         classifier_hidden_size: Width of the head's hidden layer.
-        pooling: ``"mean"`` (masked mean) or ``"cls"`` (first token).
+        pooling: ``"attention"`` (learned attention over real tokens, then LayerNorm),
+            ``"mean"`` (masked mean) or ``"cls"`` (first token).
         classifier_dropout: Dropout before each head layer (training only).
         label_smoothing: Label smoothing of the training loss.
         calibration_temperature: Softmax temperature; fitted by calibration.
@@ -224,7 +229,7 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self,
         hidden_size: int = 384,
         classifier_hidden_size: int = 256,
-        pooling: str = "mean",
+        pooling: str = "attention",
         classifier_dropout: float = 0.1,
         label_smoothing: float = 0.1,
         calibration_temperature: float = 1.0,

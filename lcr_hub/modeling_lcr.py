@@ -108,6 +108,13 @@ class _LCRPreTrainedModel(PreTrainedModel):
             )
         except ConfigError as error:
             raise ConfigError(f"{where}/config.json: {error}") from None
+        except CheckpointError:
+            raise
+        except OSError as error:
+            raise CheckpointError(
+                f"Cannot load {cls.__name__} from {where}: {error}. Pass a folder written by "
+                "save_pretrained() or a Hub repo id (with revision) that holds one."
+            ) from error
         problems = []
         if info["missing_keys"]:
             problems.append(f"missing tensors {sorted(info['missing_keys'])}")
@@ -137,7 +144,10 @@ class LCRDetector(_LCRPreTrainedModel):
     ReLU -> ``fc2`` -> logit. ``pooling="documents"`` pools each document on its own with
     a learned attention (``doc_attention``), normalises it (``doc_norm``), compares every
     pair of documents (``[|a - b|, a * b]`` -> ``fc1`` -> ReLU -> ``fc2``) and takes the
-    strongest disagreement (max over pairs) as the logit.
+    strongest disagreement (max over pairs) as the logit. The attention scorer is a small MLP
+    (``Linear -> tanh -> Linear``): with a single linear scorer, training on frozen
+    MiniLM features stalled on a plateau for some seeds (validation F1 0.956-0.971 over
+    seeds 1, 2, 42) where the MLP scorer did not (0.985-0.989).
 
     Example:
         ```python
@@ -156,7 +166,9 @@ class LCRDetector(_LCRPreTrainedModel):
         super().__init__(config)
         hidden = config.hidden_size
         if config.pooling == "documents":
-            self.doc_attention = nn.Linear(hidden, 1)
+            self.doc_attention = nn.Sequential(
+                nn.Linear(hidden, config.attention_hidden_size), nn.Tanh(), nn.Linear(config.attention_hidden_size, 1)
+            )
             self.doc_norm = nn.LayerNorm(hidden)
             self.fc1 = nn.Linear(2 * hidden, config.intermediate_size)
         else:
@@ -334,6 +346,9 @@ class LCRRefinement(_LCRPreTrainedModel):
 class LCRClassifier(_LCRPreTrainedModel):
     """Names the conflict level (L1..L4) of a query and its documents.
 
+    The head pools the encoder states (``pooling``: learned attention, mean or first
+    token), then ``dense`` -> tanh -> ``out_proj`` gives four logits.
+
     With ``config.freeze_encoder`` the model is a head on a frozen, shared encoder whose
     weights are not part of the checkpoint: pass ``hidden_states`` computed once for the
     detector and the classifier, or attach the encoder with :meth:`attach_encoder` and pass
@@ -360,6 +375,9 @@ class LCRClassifier(_LCRPreTrainedModel):
             self.encoder = AutoModel.from_config(AutoConfig.for_model(**encoder_config))
         else:
             self.encoder = None
+        if config.pooling == "attention":
+            self.token_attention = nn.Linear(config.hidden_size, 1)
+            self.pool_norm = nn.LayerNorm(config.hidden_size)
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.dense = nn.Linear(config.hidden_size, config.classifier_hidden_size)
         self.out_proj = nn.Linear(config.classifier_hidden_size, len(config.id2label))
@@ -422,6 +440,11 @@ class LCRClassifier(_LCRPreTrainedModel):
         mask = attention_mask.to(hidden_states.device, hidden_states.dtype)
         if self.config.pooling == "cls":
             pooled = hidden_states[:, 0]
+        elif self.config.pooling == "attention":
+            scores = self.token_attention(hidden_states).squeeze(-1)
+            scores = scores.masked_fill(mask == 0, torch.finfo(scores.dtype).min)
+            weights = torch.softmax(scores, dim=-1) * mask
+            pooled = self.pool_norm(torch.einsum("bs,bsh->bh", weights, hidden_states))
         else:
             pooled = (hidden_states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         x = torch.tanh(self.dense(self.dropout(pooled)))

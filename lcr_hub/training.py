@@ -42,19 +42,20 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
 
 @dataclass
 class EncodedRows:
-    """Cached encoder states of a list of rows.
+    """Cached encoder states of a list of rows (real tokens only, no padding).
 
     Attributes:
-        document_states: Per row, ``(tokens, hidden)`` states at the detector's layer of
-            the tokens that belong to a document (other tokens are never read by document
-            pooling); empty when no detector layer was asked for.
-        document_ids: Per row, ``(tokens,)`` the document index of each of those tokens.
-        pooled: ``(rows, hidden)`` classifier pooling at the classifier's layer, or None.
+        states: ``states[layer][i]`` is the ``(tokens, hidden)`` float32 states of row i.
+        document_ids: Per row, ``(tokens,)`` the document index of each token (-1 for the
+            query, separators and special tokens).
     """
 
-    document_states: list[torch.Tensor]
+    states: dict[int, list[torch.Tensor]]
     document_ids: list[torch.Tensor]
-    pooled: torch.Tensor | None
+
+    def batch(self, layer: int, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Padded ``(hidden_states, attention_mask, document_mask)`` of some rows."""
+        return _collate_documents([self.states[layer][i] for i in indices], [self.document_ids[i] for i in indices])
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
@@ -75,23 +76,19 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
 def encode_rows(
     encoder: BaseEncoder,
     rows: Sequence[Mapping],
+    layers: Sequence[int],
     *,
-    detector_layer: int | None,
-    classifier_layer: int | None,
-    classifier_pooling: str = "mean",
     batch_size: int = 32,
     desc: str = "Encoding",
     progress: bool = True,
 ) -> EncodedRows:
-    """Run the frozen encoder once over every row and keep what the heads read.
+    """Run the frozen encoder once over every row and keep the states the heads read.
 
     Args:
         encoder: The base encoder.
         rows: LCR rows (mappings with ``query`` and ``documents``).
-        detector_layer: Layer of the detector's states, or None to skip them.
-        classifier_layer: Layer of the classifier's states, or None to skip them.
-        classifier_pooling: ``"mean"`` or ``"cls"``.
-        batch_size: Rows per forward pass.
+        layers: Indices into ``outputs.hidden_states`` to keep.
+        batch_size: Rows per forward pass (rows are batched by length).
         desc: Progress-bar label.
         progress: Show a progress bar.
 
@@ -100,35 +97,20 @@ def encode_rows(
     """
     separator = document_separator(encoder.tokenizer)
     formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
-    layers = [k for k in (detector_layer, classifier_layer) if k is not None]
-    states: list[torch.Tensor | None] = [None] * len(rows)
-    doc_ids: list[torch.Tensor | None] = [None] * len(rows)
-    pooled: list[torch.Tensor | None] = [None] * len(rows)
+    layers = sorted(set(layers))
+    states: dict[int, list] = {k: [None] * len(rows) for k in layers}
+    doc_ids: list = [None] * len(rows)
     batches = length_sorted_batches([len(f.text) for f in formatted], batch_size)
     with tqdm(total=len(rows), desc=desc, unit="row", disable=not progress) as bar:
         for batch_indices in batches:
             hidden, batch = encoder.hidden_states([formatted[i] for i in batch_indices], layers)
-            mask = batch["attention_mask"].to(encoder.device)
             for j, i in enumerate(batch_indices):
-                if detector_layer is not None:
-                    keep = batch["document_mask"][j] >= 0
-                    states[i] = hidden[detector_layer][j][keep.to(encoder.device)].float().cpu().clone()
-                    doc_ids[i] = batch["document_mask"][j][keep].clone()
-            if classifier_layer is not None:
-                h = hidden[classifier_layer].float()
-                if classifier_pooling == "cls":
-                    p = h[:, 0]
-                else:
-                    m = mask.to(h.dtype).unsqueeze(-1)
-                    p = (h * m).sum(1) / m.sum(1).clamp(min=1)
-                for j, i in enumerate(batch_indices):
-                    pooled[i] = p[j].cpu().clone()
+                real = batch["attention_mask"][j] > 0
+                doc_ids[i] = batch["document_mask"][j][real].clone()
+                for k in layers:
+                    states[k][i] = hidden[k][j][real.to(encoder.device)].float().cpu().clone()
             bar.update(len(batch_indices))
-    return EncodedRows(
-        document_states=[s for s in states if s is not None],
-        document_ids=[d for d in doc_ids if d is not None],
-        pooled=torch.stack(pooled) if classifier_layer is not None and rows else None,  # type: ignore[arg-type]
-    )
+    return EncodedRows(states=states, document_ids=doc_ids)
 
 
 def _collate_documents(
@@ -177,7 +159,7 @@ def _train_loop(
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
-                total += float(loss) * len(order[start : start + batch_size])
+                total += float(loss.detach()) * len(order[start : start + batch_size])
             history.append(total / max(n, 1))
             bar.set_postfix(loss=f"{history[-1]:.4f}")
     model.eval()
@@ -192,15 +174,15 @@ def train_detector_head(
     epochs: int = 30,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
-    weight_decay: float = 0.01,
+    weight_decay: float = 0.1,
     seed: int = 42,
     progress: bool = True,
 ) -> tuple[LCRDetector, list[float]]:
-    """Train a ``pooling="documents"`` detector on cached document states.
+    """Train a detector head on cached states at ``config.layer_index``.
 
     Args:
         config: The detector's config.
-        features: Output of :func:`encode_rows` with a detector layer.
+        features: Output of :func:`encode_rows` holding ``config.layer_index``.
         labels: 1 for a conflict, 0 for a consistent twin, aligned with ``features``.
         epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
         seed: Seed of the initialisation and of the batch order.
@@ -214,9 +196,7 @@ def train_detector_head(
     y = torch.tensor(list(labels), dtype=torch.float32)
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
-        x, attention, documents = _collate_documents(
-            [features.document_states[i] for i in indices], [features.document_ids[i] for i in indices]
-        )
+        x, attention, documents = features.batch(config.layer_index, indices)
         return model(x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
 
     history = _train_loop(
@@ -230,31 +210,30 @@ def train_detector_head(
 def predict_detector(model: LCRDetector, features: EncodedRows, batch_size: int = 64) -> np.ndarray:
     """Conflict probabilities of cached rows (see :func:`encode_rows`)."""
     out = []
-    for start in range(0, len(features.document_states), batch_size):
-        x, attention, documents = _collate_documents(
-            features.document_states[start : start + batch_size], features.document_ids[start : start + batch_size]
-        )
+    n = len(features.document_ids)
+    for start in range(0, n, batch_size):
+        x, attention, documents = features.batch(model.config.layer_index, range(start, min(start + batch_size, n)))
         out.append(model(x, attention_mask=attention, document_mask=documents).probabilities)
     return torch.cat(out).float().numpy() if out else np.zeros(0)
 
 
 def train_classifier_head(
     config: LCRClassifierConfig,
-    pooled: torch.Tensor,
+    features: EncodedRows,
     levels: Sequence[str],
     *,
-    epochs: int = 60,
+    epochs: int = 30,
     batch_size: int = 32,
-    learning_rate: float = 2e-3,
+    learning_rate: float = 1e-3,
     weight_decay: float = 0.01,
     seed: int = 42,
     progress: bool = True,
 ) -> tuple[LCRClassifier, list[float]]:
-    """Train the classifier head of a frozen-encoder :class:`LCRClassifier` on pooled states.
+    """Train the head of a frozen-encoder :class:`LCRClassifier` on cached states.
 
     Args:
         config: The classifier's config (``freeze_encoder=True``).
-        pooled: ``(rows, hidden)`` pooled encoder states (see :func:`encode_rows`).
+        features: Output of :func:`encode_rows` holding ``config.layer_index``.
         levels: ``L1``..``L4`` per row.
         epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
         seed: Seed of the initialisation, dropout and batch order.
@@ -268,7 +247,8 @@ def train_classifier_head(
     y = torch.tensor([LEVEL2ID[level] for level in levels])
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
-        return model(hidden_states=pooled[indices].unsqueeze(1), labels=y[indices]).loss
+        x, attention, _ = features.batch(config.layer_index, indices)
+        return model(hidden_states=x, attention_mask=attention, labels=y[indices]).loss
 
     history = _train_loop(
         model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
@@ -278,11 +258,14 @@ def train_classifier_head(
 
 
 @torch.inference_mode()
-def predict_classifier(model: LCRClassifier, pooled: torch.Tensor) -> np.ndarray:
-    """``(rows, 4)`` level probabilities of pooled states."""
-    if len(pooled) == 0:
-        return np.zeros((0, 4))
-    return model(hidden_states=pooled.unsqueeze(1)).probabilities.float().numpy()
+def predict_classifier(model: LCRClassifier, features: EncodedRows, batch_size: int = 64) -> np.ndarray:
+    """``(rows, 4)`` level probabilities of cached rows."""
+    out = []
+    n = len(features.document_ids)
+    for start in range(0, n, batch_size):
+        x, attention, _ = features.batch(model.config.layer_index, range(start, min(start + batch_size, n)))
+        out.append(model(hidden_states=x, attention_mask=attention).probabilities)
+    return torch.cat(out).float().numpy() if out else np.zeros((0, 4))
 
 
 # --------------------------------------------------------------------------- full runs
@@ -392,9 +375,9 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     files, train_rows, validation_rows, encoder, build_detection_dataset = _prepare(run)
     layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
     train_set, validation_set = build_detection_dataset(train_rows), build_detection_dataset(validation_rows)
-    kwargs = dict(detector_layer=layer, classifier_layer=None, batch_size=run.encode_batch_size, progress=run.progress)
-    train_features = encode_rows(encoder, train_set.to_list(), desc="Encoding train", **kwargs)
-    validation_features = encode_rows(encoder, validation_set.to_list(), desc="Encoding validation", **kwargs)
+    kwargs = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(encoder, train_set.to_list(), [layer], desc="Encoding train", **kwargs)
+    validation_features = encode_rows(encoder, validation_set.to_list(), [layer], desc="Encoding validation", **kwargs)
     config = LCRDetectorConfig(
         hidden_size=encoder.model.config.hidden_size,
         pooling="documents",
@@ -403,10 +386,10 @@ def train_embedded_detector(run: TrainingRun) -> dict:
         base_model_revision=DEFAULT_ENCODER_REVISION,
     )
     hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
-             "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
+             "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
     model, history = train_detector_head(
         config, train_features, train_set["label"], epochs=hyper["epochs"], batch_size=run.batch_size,
-        learning_rate=hyper["learning_rate"], seed=run.seed, progress=run.progress,
+        learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
     )
     probabilities = predict_detector(model, validation_features)
     metrics = detector_metrics(validation_set["label"], probabilities, validation_set["conflict_level"], config.threshold)
@@ -430,7 +413,7 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     from .evaluation.metrics import classifier_metrics
 
     files, train_rows, validation_rows, encoder, _ = _prepare(run)
-    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers
+    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
     config = LCRClassifierConfig(
         hidden_size=encoder.model.config.hidden_size,
         layer_index=layer,
@@ -438,17 +421,16 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
         base_model_name_or_path=DEFAULT_ENCODER_ID,
         base_model_revision=DEFAULT_ENCODER_REVISION,
     )
-    kwargs = dict(detector_layer=None, classifier_layer=layer, classifier_pooling=config.pooling,
-                  batch_size=run.encode_batch_size, progress=run.progress)
-    train_features = encode_rows(encoder, train_rows.to_list(), desc="Encoding train", **kwargs)
-    validation_features = encode_rows(encoder, validation_rows.to_list(), desc="Encoding validation", **kwargs)
-    hyper = {"epochs": run.epochs or 60, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 2e-3,
+    kwargs = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(encoder, train_rows.to_list(), [layer], desc="Encoding train", **kwargs)
+    validation_features = encode_rows(encoder, validation_rows.to_list(), [layer], desc="Encoding validation", **kwargs)
+    hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
              "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
              "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
     model, history = train_classifier_head(
-        config, train_features.pooled, train_rows["conflict_level"], epochs=hyper["epochs"], batch_size=run.batch_size,
-        learning_rate=hyper["learning_rate"], seed=run.seed, progress=run.progress,
+        config, train_features, train_rows["conflict_level"], epochs=hyper["epochs"], batch_size=run.batch_size,
+        learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
     )
-    probabilities = predict_classifier(model, validation_features.pooled)
+    probabilities = predict_classifier(model, validation_features)
     metrics = classifier_metrics([LEVEL2ID[level] for level in validation_rows["conflict_level"]], probabilities)
     return _finish(run, model, "classifier", files, metrics, history, hyper, len(train_rows), len(validation_rows))

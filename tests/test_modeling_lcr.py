@@ -39,7 +39,7 @@ def test_mean_pooling_ignores_padding():
 
 def test_document_pooling_is_a_max_over_pairs():
     torch.manual_seed(0)
-    model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=6, pooling="documents")).eval()
+    model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=6, attention_hidden_size=3, pooling="documents")).eval()
     h = torch.randn(1, 7, 8)
     docs = torch.tensor([[-1, 0, 0, 1, 1, 2, -1]])
     out = model(h, document_mask=docs)

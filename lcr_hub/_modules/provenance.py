@@ -59,6 +59,8 @@ def command_line() -> str:
     argv = list(sys.argv)
     if argv and argv[0].endswith(("lcr-hub", "__main__.py")):
         argv[0] = "lcr-hub"
+    elif argv and argv[0].endswith(".py"):
+        argv.insert(0, "python")
     return shlex.join(argv)
 
 

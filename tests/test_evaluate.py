@@ -1,0 +1,93 @@
+"""`lcr-hub evaluate` and the pipeline on the embedded checkpoints."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lcr_hub import CheckpointError, DataError
+from lcr_hub.cli import main
+from lcr_hub.data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
+from lcr_hub.evaluation import classifier_metrics, detector_metrics
+from lcr_hub.features import sha256_file
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_detector_metrics_by_hand():
+    m = detector_metrics([1, 1, 0, 0], [0.9, 0.3, 0.7, 0.1], ["L1", "L1", "L2", "L2"], threshold=0.6)
+    assert (m["accuracy"], m["precision"], m["recall"], m["f1"]) == (0.5, 0.5, 0.5, 0.5)
+    assert m["per_level"]["L1"] == {"n": 2, "accuracy": 0.5, "predicted_positive_rate": 0.5}
+    assert m["per_level"]["L2"]["accuracy"] == 0.5 and "L3" not in m["per_level"]
+
+
+def test_classifier_metrics_by_hand():
+    probs = np.eye(4)[[0, 0, 1, 3]]
+    m = classifier_metrics([0, 1, 1, 3], probs)
+    assert m["accuracy"] == 0.75
+    assert m["per_level"]["L1"] == {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1}
+    assert m["per_level"]["L2"]["recall"] == 0.5
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1.0) / 3)
+
+
+@pytest.mark.slow
+def test_pipeline_predicts_in_input_order():
+    from lcr_hub import LCRPipeline
+
+    pipe = LCRPipeline.from_pretrained()
+    rows = load_lcr_dataset(SAMPLE_DATA_PATH).to_list()[:5]
+    together = pipe.predict(rows, batch_size=2, progress=False)
+    alone = [pipe.predict([r], progress=False) for r in rows]
+    np.testing.assert_allclose(together.conflict_probability, [a.conflict_probability[0] for a in alone], atol=1e-5)
+    assert together.level_probabilities.shape == (5, 4)
+    np.testing.assert_allclose(together.level_probabilities.sum(-1), 1.0, atol=1e-5)
+    assert len(together.levels) == 5
+
+
+@pytest.mark.slow
+def test_evaluate_cli_writes_report(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert main(["evaluate", "--output", str(out), "--batch-size", "8", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "detector" in printed and "macro-F1" in printed
+    report = json.loads(out.read_text())
+    rows = load_lcr_dataset(SAMPLE_DATA_PATH)
+    assert report["n_rows"] == len(rows)
+    assert report["n_detection_examples"] == len(build_detection_dataset(rows))
+    for key in ("accuracy", "precision", "recall", "f1"):
+        assert 0.0 <= report["detector"][key] <= 1.0
+    assert set(report["detector"]["per_level"]) == {"L1", "L2", "L3", "L4"}
+    assert set(report["classifier"]["per_level"]) == {"L1", "L2", "L3", "L4"}
+    assert report["throughput"]["examples_per_s"] > 0
+    weights = REPO / "checkpoints" / "detector" / "model.safetensors"
+    assert report["models"]["detector"]["files"]["model.safetensors"] == sha256_file(weights)
+    assert report["data"]["files"][0]["sha256"] == sha256_file(SAMPLE_DATA_PATH)
+
+
+def test_evaluate_cli_reports_bad_data_clearly(tmp_path, capsys, write_jsonl):
+    bad = write_jsonl(['{"id": "r1", "query": "q", "documents": [], "gold_answer": "a", "conflict_level": "L1"}'])
+    assert main(["evaluate", "--data", str(bad), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1" in err and "documents" in err
+
+
+def test_evaluate_cli_reports_missing_checkpoint(tmp_path, capsys):
+    assert main(["evaluate", "--detector", str(tmp_path / "nope"), "--no-progress"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_env_command_lists_versions_and_paths(capsys):
+    assert main(["env", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["versions"]["torch"] and report["versions"]["transformers"]
+    assert report["encoder"]["verified"] is True
+    assert report["checkpoints"]["detector"].endswith("detector")
+
+
+@pytest.mark.slow
+def test_console_script_entry_point():
+    result = subprocess.run([sys.executable, "-m", "lcr_hub", "env"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "embedded encoder" in result.stdout

@@ -1,0 +1,46 @@
+"""The embedded encoder: pinned sha256, resolution, one pass with document masks."""
+
+import pytest
+import torch
+
+from lcr_hub import EncoderError
+from lcr_hub.constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION, DEFAULT_ENCODER_WEIGHTS_SHA256
+from lcr_hub.data import document_separator, format_example
+from lcr_hub.features import resolve_encoder, sha256_file
+
+
+def test_sha256_file_matches_hashlib(tmp_path):
+    import hashlib
+
+    path = tmp_path / "blob"
+    path.write_bytes(b"x" * (9 * 1024 * 1024 + 3))
+    assert sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_embedded_encoder_resolves_to_the_pinned_weights():
+    path, revision = resolve_encoder(DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION)
+    assert revision is None
+    assert sha256_file(f"{path}/model.safetensors") == DEFAULT_ENCODER_WEIGHTS_SHA256
+
+
+def test_other_revision_of_the_embedded_id_is_refused():
+    with pytest.raises(EncoderError, match="not the embedded encoder"):
+        resolve_encoder(DEFAULT_ENCODER_ID, "0" * 40)
+
+
+def test_other_ids_pass_through():
+    assert resolve_encoder("org/model", "abc") == ("org/model", "abc")
+
+
+@pytest.mark.slow
+def test_one_pass_returns_requested_layers(encoder):
+    sep = document_separator(encoder.tokenizer)
+    examples = [format_example("q?", ["first doc.", "second doc."], sep), format_example("q2?", ["only one."], sep)]
+    states, batch = encoder.hidden_states(examples, [3, 6])
+    assert set(states) == {3, 6}
+    assert states[3].shape == (*batch["input_ids"].shape, 384)
+    assert batch["document_mask"][0].max() == 1 and batch["document_mask"][1].max() == 0
+    # Padding does not change a row's states at its real tokens.
+    alone, _ = encoder.hidden_states(examples[1:], [3])
+    n = int(batch["attention_mask"][1].sum())
+    torch.testing.assert_close(states[3][1, :n], alone[3][0, :n], atol=1e-5, rtol=1e-4)

@@ -1,0 +1,261 @@
+"""Tests of the synthetic conflict generator, its CLI and the hand-written natural validation set."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lcr_hub.constants import LEVELS, MAX_DOCUMENTS
+from lcr_hub.data import load_lcr_dataset, make_consistent_twin, row_has_conflict
+from lcr_hub.data import generator
+from lcr_hub.data.generator import (
+    CONFLICT_TYPES,
+    generate_consistent_rows,
+    generate_rows,
+    generator_inventory,
+    write_jsonl,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+NATURAL = REPO / "data" / "natural" / "validation.jsonl"
+SCRIPT = REPO / "scripts" / "generate_conflicts.py"
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return generate_rows(60, seed=42)
+
+
+@pytest.fixture(scope="module")
+def consistent_rows() -> list[dict]:
+    return generate_consistent_rows(80, seed=42)
+
+
+def conflicting_answers(row: dict) -> list[str]:
+    return sorted({doc["answer"] for doc in row["documents"] if doc["answer"] != row["gold_answer"]})
+
+
+# --- determinism ------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_same_rows():
+    assert generate_rows(5, seed=7) == generate_rows(5, seed=7)
+    assert generate_consistent_rows(9, seed=7) == generate_consistent_rows(9, seed=7)
+
+
+def test_different_seed_gives_different_rows():
+    first, second = generate_rows(5, seed=7), generate_rows(5, seed=8)
+    assert [r["id"] for r in first] == [r["id"] for r in second]
+    assert sum(a != b for a, b in zip(first, second)) >= len(first) - 1
+    assert generate_consistent_rows(8, seed=7) != generate_consistent_rows(8, seed=8)
+
+
+def test_row_does_not_depend_on_how_many_rows_are_requested():
+    small = generate_rows(3, seed=11)
+    large = generate_rows(6, seed=11)
+    for level in LEVELS:
+        assert [r for r in small if r["conflict_level"] == level] == [
+            r for r in large if r["conflict_level"] == level
+        ][:3]
+
+
+# --- format and loader ----------------------------------------------------------------------
+
+
+def test_every_generated_row_passes_the_loader(rows, consistent_rows, tmp_path):
+    conflicts = write_jsonl(rows, tmp_path / "conflicts.jsonl")
+    consistent = write_jsonl(consistent_rows, tmp_path / "consistent.jsonl")
+    dataset = load_lcr_dataset([conflicts, consistent], deduplicate=True)
+    assert len(dataset) == len(rows) + len(consistent_rows)  # ids are unique
+    assert set(dataset["is_natural"]) == {False}
+    for row in dataset:
+        assert row["conflict_type"] == CONFLICT_TYPES[row["conflict_level"]]
+        assert row["id"].startswith(("gen_l", "gen_cons_l"))
+        assert row["id"].split("_")[-2] == row["conflict_level"].lower()
+
+
+def test_levels_are_balanced(rows, consistent_rows):
+    assert Counter(r["conflict_level"] for r in rows) == {level: 60 for level in LEVELS}
+    assert Counter(r["conflict_level"] for r in consistent_rows) == {level: 20 for level in LEVELS}
+    assert [r["id"] for r in rows[:2]] == ["gen_l1_000000", "gen_l1_000001"]
+
+
+def test_document_counts_stay_within_bounds_and_cover_two_to_eight(rows):
+    counts = Counter(len(r["documents"]) for r in rows)
+    assert set(counts) == set(range(2, MAX_DOCUMENTS + 1))
+    narrow = generate_rows(10, seed=3, min_documents=3, max_documents=5)
+    assert {len(r["documents"]) for r in narrow} <= {3, 4, 5}
+
+
+@pytest.mark.parametrize("bounds", [(1, 4), (5, 4), (2, 9)])
+def test_invalid_document_bounds_raise(bounds):
+    with pytest.raises(ValueError):
+        generate_rows(1, min_documents=bounds[0], max_documents=bounds[1])
+
+
+def test_negative_counts_raise():
+    with pytest.raises(ValueError):
+        generate_rows(-1)
+    with pytest.raises(ValueError):
+        generate_consistent_rows(-1)
+
+
+# --- conflicts and twins --------------------------------------------------------------------
+
+
+def test_every_row_conflicts_and_gold_is_the_largest_group(rows):
+    for row in rows:
+        assert row_has_conflict(row), row["id"]
+        counts = Counter(doc["answer"] for doc in row["documents"])
+        gold_count = counts.pop(row["gold_answer"])
+        assert all(gold_count >= n for n in counts.values()), row["id"]
+        assert 1 <= len(counts) <= 2, row["id"]
+        assert any(row["gold_answer"] in doc["text"] for doc in row["documents"]), row["id"]
+
+
+def test_conflicting_answer_occurs_exactly_once_in_its_document(rows):
+    for row in rows:
+        for doc in row["documents"]:
+            if doc["answer"] != row["gold_answer"]:
+                assert doc["text"].count(doc["answer"]) == 1, (row["id"], doc)
+
+
+def test_twins_hold_no_conflicting_value(rows):
+    for row in rows:
+        twin = make_consistent_twin(row)
+        assert all(doc["answer"] == row["gold_answer"] for doc in twin["documents"])
+        assert not row_has_conflict(twin)
+        for answer in conflicting_answers(row):
+            for doc in twin["documents"]:
+                assert answer not in doc["text"], (row["id"], answer, doc["text"])
+        # The twin only rewrites the conflicting documents.
+        for original, rewritten in zip(row["documents"], twin["documents"]):
+            if original["answer"] == row["gold_answer"]:
+                assert original == rewritten
+
+
+def test_sample_has_distractors_and_rewordings(rows):
+    claims = set()
+    for topic in generator._L4_TOPICS:
+        for key in ("a", "b", "xa", "xb"):
+            claims.update(topic[key])
+    l4 = [r for r in rows if r["conflict_level"] == "L4"]
+    distractors = [
+        doc for row in l4 for doc in row["documents"] if not any(claim in doc["text"] for claim in claims)
+    ]
+    assert distractors, "expected documents that state no claim at all"
+    assert all(doc["answer"] in {r["gold_answer"] for r in l4} for doc in distractors)
+    # Rewordings: documents annotated with the gold answer that do not contain it literally.
+    reworded = [
+        doc for row in rows for doc in row["documents"]
+        if doc["answer"] == row["gold_answer"] and row["gold_answer"] not in doc["text"]
+    ]
+    assert len(reworded) >= 20
+
+
+def test_rows_are_varied(rows):
+    assert len({r["query"] for r in rows}) >= 0.9 * len(rows)
+    first_sentences = Counter(doc["text"].split(".")[0] for r in rows for doc in r["documents"])
+    assert first_sentences.most_common(1)[0][1] <= 3
+    inventory = generator_inventory()
+    for level in LEVELS:
+        assert inventory[level]["frames"] >= 25
+        assert inventory[level]["topics"] >= 40
+
+
+# --- consistent rows ------------------------------------------------------------------------
+
+
+def test_consistent_rows_all_agree(consistent_rows):
+    reworded = 0
+    for row in consistent_rows:
+        assert row["id"].startswith("gen_cons_")
+        assert 2 <= len(row["documents"]) <= MAX_DOCUMENTS
+        assert all(doc["answer"] == row["gold_answer"] for doc in row["documents"])
+        assert not row_has_conflict(row)
+        assert any(row["gold_answer"] in doc["text"] for doc in row["documents"])
+        assert make_consistent_twin(row)["documents"] == row["documents"]
+        reworded += any(row["gold_answer"] not in doc["text"] for doc in row["documents"])
+    assert reworded >= len(consistent_rows) // 2
+
+
+# --- writing and the CLI --------------------------------------------------------------------
+
+
+def test_write_jsonl_is_atomic_and_round_trips(tmp_path):
+    rows = generate_rows(1, seed=5)
+    path = write_jsonl(rows, tmp_path / "nested" / "out.jsonl")
+    assert [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] == rows
+    assert sorted(p.name for p in path.parent.iterdir()) == ["out.jsonl"]
+    write_jsonl(rows[:1], path)  # overwriting replaces the file
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_cli_writes_both_files(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("generate_conflicts", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "generated"
+    code = module.main(["--output-dir", str(out), "--n-per-level", "3", "--n-consistent", "8", "--seed", "1"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["conflicts"]["rows"] == 12 and summary["consistent"]["rows"] == 8
+    assert len(load_lcr_dataset(out / "conflicts.jsonl")) == 12
+    assert len(load_lcr_dataset(out / "consistent.jsonl")) == 8
+
+
+# --- the natural validation set -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def natural():
+    return load_lcr_dataset(NATURAL)
+
+
+def test_natural_set_loads_with_enough_rows_per_level(natural):
+    assert len(natural) >= 100
+    counts = Counter(natural["conflict_level"])
+    assert all(counts[level] >= 20 for level in LEVELS), counts
+    assert set(natural["is_natural"]) == {True}
+    assert len(set(natural["id"])) == len(natural)
+    for row in natural:
+        assert 3 <= len(row["documents"]) <= 6, row["id"]
+        assert row["conflict_type"] == CONFLICT_TYPES[row["conflict_level"]], row["id"]
+        assert row["id"].startswith(f"nat_{row['conflict_level'].lower()}_"), row["id"]
+
+
+def test_natural_rows_conflict_and_their_twins_build(natural):
+    for row in natural:
+        assert row_has_conflict(row), row["id"]
+        counts = Counter(doc["answer"] for doc in row["documents"])
+        gold_count = counts.pop(row["gold_answer"])
+        assert all(gold_count > n for n in counts.values()), row["id"]
+        for doc in row["documents"]:
+            if doc["answer"] != row["gold_answer"]:
+                assert doc["text"].count(doc["answer"]) == 1, (row["id"], doc["answer"])
+        twin = make_consistent_twin(row)
+        assert all(doc["answer"] == row["gold_answer"] for doc in twin["documents"])
+        for answer in conflicting_answers(row):
+            assert all(answer not in doc["text"] for doc in twin["documents"]), (row["id"], answer)
+
+
+def test_natural_set_is_independent_of_the_generator(natural):
+    frames = [f for level in LEVELS for f in generator._LEVEL_MODELS[level].frames]
+    # Fixed wording from the generator's frames and context sentences never appears.
+    markers = [
+        "is the figure",
+        "Most accounts agree that",
+        "Local historians have written a good deal about",
+        "Whatever the rumours say",
+        "Ask around and most people will tell you",
+    ]
+    texts = [doc["text"] for row in natural for doc in row["documents"]]
+    assert frames  # sanity
+    for marker in markers:
+        assert not any(marker in text for text in texts), marker
+    places = set(generator.PLACES)
+    assert not any(place in text for place in places for text in texts if len(place) > 6)

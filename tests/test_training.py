@@ -1,0 +1,81 @@
+"""Training runs for a couple of epochs on a tiny fixture with the real frozen encoder."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lcr_hub import LCRClassifier, LCRDetector
+from lcr_hub.features import sha256_file
+from lcr_hub.training import TrainingRun, encode_rows, length_sorted_batches, train_embedded_classifier, train_embedded_detector
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_length_sorted_batches_cover_every_index_once():
+    batches = length_sorted_batches([5, 1, 9, 3, 7], 2)
+    assert sorted(i for b in batches for i in b) == [0, 1, 2, 3, 4]
+    assert batches[0] == [2, 4]
+
+
+@pytest.mark.slow
+def test_encode_rows_keeps_real_tokens_and_document_ids(encoder, tiny_training_data):
+    from lcr_hub.data import load_lcr_dataset
+
+    rows = load_lcr_dataset(tiny_training_data).to_list()[:3]
+    features = encode_rows(encoder, rows, [3], batch_size=2, progress=False)
+    for i, row in enumerate(rows):
+        ids = features.document_ids[i]
+        assert features.states[3][i].shape == (len(ids), 384)
+        assert set(ids.tolist()) - {-1} == set(range(len(row["documents"])))
+
+
+@pytest.mark.slow
+def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, tmp_path):
+    run = TrainingRun(data=[str(tiny_training_data)], output=str(tmp_path / "a"), epochs=2, validation_fraction=0.25, progress=False)
+    metadata = train_embedded_detector(run)
+    folder = tmp_path / "a"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors", "training_metadata.json"]
+    saved = json.loads((folder / "training_metadata.json").read_text())
+    assert saved == json.loads(json.dumps(metadata))
+    assert saved["weights_sha256"] == sha256_file(folder / "model.safetensors")
+    assert saved["data"]["files"][0]["sha256"] == sha256_file(tiny_training_data)
+    assert {"framework", "hardware", "validation", "command", "seed", "config"} <= set(saved)
+    assert saved["validation"]["n"] == saved["data"]["n_validation_examples"] > 0
+    model = LCRDetector.from_pretrained(folder)
+    assert model.config.pooling == "documents" and model.config.base_model_revision.startswith("sha256:")
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\nlicense: cc-by-sa-4.0") and "base_model: sentence-transformers/all-MiniLM-L6-v2" in card
+    assert f"{saved['validation']['f1']:.4f}" in card
+    # Same command again -> same weights.
+    train_embedded_detector(TrainingRun(**{**run.__dict__, "output": str(tmp_path / "b")}))
+    assert sha256_file(tmp_path / "b" / "model.safetensors") == saved["weights_sha256"]
+
+
+@pytest.mark.slow
+def test_classifier_training_script_runs(tiny_training_data, tmp_path):
+    out = tmp_path / "clf"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "train_classifier.py"), "--data", str(tiny_training_data),
+         "--output", str(out), "--epochs", "2", "--validation-fraction", "0.25", "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["weights_sha256"] == sha256_file(out / "model.safetensors")
+    model = LCRClassifier.from_pretrained(out)
+    assert model.encoder is None and model.config.freeze_encoder
+    metadata = json.loads((out / "training_metadata.json").read_text())
+    assert "train_classifier.py" in metadata["command"] and metadata["validation"]["n"] == 8
+
+
+@pytest.mark.slow
+def test_failed_run_leaves_no_partial_folder(tmp_path, write_jsonl):
+    bad = write_jsonl(['{"id": "x"}'])
+    with pytest.raises(Exception):
+        train_embedded_detector(TrainingRun(data=[str(bad)], output=str(tmp_path / "out"), progress=False))
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]
