@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from lcr_hub.constants import LEVELS, MAX_DOCUMENTS
-from lcr_hub.data import load_lcr_dataset, make_consistent_twin, row_has_conflict
-from lcr_hub.data import generator
+from lcr_hub.data import generator, load_lcr_dataset, make_consistent_twin, row_has_conflict
 from lcr_hub.data.generator import (
     CONFLICT_TYPES,
     generate_consistent_rows,

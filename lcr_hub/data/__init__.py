@@ -16,7 +16,7 @@ from .formatting import (
     format_example,
     tokenize_examples,
 )
-from .loading import LCR_FEATURES, load_lcr_dataset, parse_source
+from .loading import LCR_FEATURES, load_lcr_dataset, parse_source, resolve_data_files
 from .splits import train_validation_split
 from .twins import build_detection_dataset, make_consistent_twin, row_has_conflict
 
@@ -33,6 +33,7 @@ __all__ = [
     "load_lcr_dataset",
     "make_consistent_twin",
     "parse_source",
+    "resolve_data_files",
     "row_has_conflict",
     "tokenize_examples",
     "train_validation_split",

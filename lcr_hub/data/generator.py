@@ -852,7 +852,7 @@ _L3_TOPICS: tuple[dict[str, Any], ...] = (
      "suffixes": ("Brewery", "Building Society", "Group"), "company": True},
     {"kind": "org", "s": "the {P} ticketing app", "vp": "was developed by {v}",
      "active": "developed the {P} ticketing app", "the_role": "the developer of the {P} ticketing app",
-     "credit": "the {P} ticketing app", "cop": "was", "cat": "product",
+     "credit": "the {P} ticketing app", "cop": "was", "cat": "issue",
      "query": "Who developed the {P} ticketing app?", "suffixes": ("Software", "Labs", "Digital"), "company": True},
     {"kind": "org", "s": "the {P} chocolate brand", "vp": "was bought by {v}",
      "active": "bought the {P} chocolate brand", "the_role": "the new owner of the {P} chocolate brand",
@@ -1126,7 +1126,7 @@ def _is_int(x: float) -> bool:
 def _num(x: float, *, comma: bool = True) -> str:
     """A number as prose writes it: '1,250', '4.2', '0.75'."""
     if _is_int(x):
-        return f"{int(round(x)):,}" if comma else str(int(round(x)))
+        return f"{round(x):,}" if comma else str(round(x))
     text = f"{x:,.2f}" if comma else f"{x:.2f}"
     return text.rstrip("0").rstrip(".")
 
@@ -1134,9 +1134,9 @@ def _num(x: float, *, comma: bool = True) -> str:
 def _round_sig(x: float, sig: int) -> float:
     if x <= 0:
         return x
-    digits = sig - int(math.floor(math.log10(x))) - 1
+    digits = sig - math.floor(math.log10(x)) - 1
     value = round(x, digits)
-    return float(int(round(value))) if digits <= 0 else value
+    return float(round(value)) if digits <= 0 else value
 
 
 def _log_uniform(rng: random.Random, lo: float, hi: float) -> float:
@@ -1419,7 +1419,7 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
         if style == "metres" and v < 10 and _is_int(v * 1000):
             return f"{_num(v * 1000)} metres"
         if style == "spelled" and _is_int(v) and 2 <= v <= 20:
-            return f"{_spell(int(round(v)))} kilometres"
+            return f"{_spell(round(v))} kilometres"
         return None
     if family == "mi":
         return f"{_num(v)} miles"
@@ -1472,7 +1472,7 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
             return f"{_num(v)} " + ("km/h" if family == "kmh" else "mph")
         return f"{_num(v)} " + ("kilometres per hour" if family == "kmh" else "miles per hour")
     if family == "min":
-        n = int(round(v))
+        n = round(v)
         if style == "word":
             return f"{n} minutes"
         if style == "abbr":
@@ -1494,7 +1494,7 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
         return f"{_num(v)} " + ("MW" if style == "abbr" else "megawatts")
     if family == "count":
         noun = topic["noun"]
-        n = int(round(v))
+        n = round(v)
         if style == "comma":
             return f"{n:,} {noun}"
         if style == "plain" and n >= 1000:
@@ -1532,7 +1532,7 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
         if style == "per_cent":
             return f"{_num(v)} per cent"
         if style == "spelled" and _is_int(v) and 2 <= v <= 99:
-            return f"{_spell(int(round(v)))} percent"
+            return f"{_spell(round(v))} percent"
         return None
     raise ValueError(f"unknown quantity family {family!r}")
 
