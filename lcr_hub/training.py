@@ -8,8 +8,12 @@ sha256.
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -17,10 +21,27 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._modules.provenance import command_line, file_digests, framework, hardware
+from .cards import render_model_card
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
-from .constants import LEVEL2ID
-from .data import document_separator, format_example
-from .features import BaseEncoder
+from .constants import (
+    DEFAULT_ENCODER_ID,
+    DEFAULT_ENCODER_REVISION,
+    LEVEL2ID,
+    METADATA_NAME,
+    MODEL_CARD_NAME,
+    WEIGHTS_NAME,
+)
+from .data import (
+    build_detection_dataset,
+    document_separator,
+    format_example,
+    load_lcr_dataset,
+    resolve_data_files,
+    train_validation_split,
+)
+from .evaluation.metrics import classifier_metrics, detector_metrics
+from .features import BaseEncoder, load_encoder, sha256_file
 from .modeling_lcr import LCRClassifier, LCRDetector
 
 
@@ -166,8 +187,8 @@ def _train_loop(
     return history
 
 
-def train_detector_head(
-    config: LCRDetectorConfig,
+def train_head(
+    model: LCRDetector | LCRClassifier,
     features: EncodedRows,
     labels: Sequence[int],
     *,
@@ -177,95 +198,46 @@ def train_detector_head(
     weight_decay: float = 0.1,
     seed: int = 42,
     progress: bool = True,
-) -> tuple[LCRDetector, list[float]]:
-    """Train a detector head on cached states at ``config.layer_index``.
+) -> list[float]:
+    """Train a detector or a frozen-encoder classifier head on cached encoder states.
 
     Args:
-        config: The detector's config.
-        features: Output of :func:`encode_rows` holding ``config.layer_index``.
-        labels: 1 for a conflict, 0 for a consistent twin, aligned with ``features``.
+        model: A freshly initialised :class:`LCRDetector` or :class:`LCRClassifier`
+            (``freeze_encoder=True``); trained in place and left in eval mode.
+        features: Output of :func:`encode_rows` holding ``model.config.layer_index``.
+        labels: Targets aligned with ``features``: 0/1 for the detector, level ids 0..3
+            for the classifier.
         epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
-        seed: Seed of the initialisation and of the batch order.
+        seed: Seed of the batch order and dropout.
         progress: Show a progress bar.
 
     Returns:
-        ``(model, per-epoch mean training loss)``.
+        The mean training loss of each epoch.
     """
     torch.manual_seed(seed)
-    model = LCRDetector(config)
-    y = torch.tensor(list(labels), dtype=torch.float32)
+    dtype = torch.float32 if isinstance(model, LCRDetector) else torch.long
+    y = torch.tensor(list(labels), dtype=dtype)
+    layer = model.config.layer_index
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
-        x, attention, documents = features.batch(config.layer_index, indices)
-        return model(x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
+        x, attention, documents = features.batch(layer, indices)
+        return model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
 
-    history = _train_loop(
+    return _train_loop(
         model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        weight_decay=weight_decay, seed=seed, desc="Training detector", progress=progress,
+        weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
     )
-    return model, history
 
 
 @torch.inference_mode()
-def predict_detector(model: LCRDetector, features: EncodedRows, batch_size: int = 64) -> np.ndarray:
-    """Conflict probabilities of cached rows (see :func:`encode_rows`)."""
+def predict_head(model: LCRDetector | LCRClassifier, features: EncodedRows, batch_size: int = 64) -> np.ndarray:
+    """Probabilities of cached rows: ``(rows,)`` for a detector, ``(rows, 4)`` for a classifier."""
     out = []
     n = len(features.document_ids)
     for start in range(0, n, batch_size):
         x, attention, documents = features.batch(model.config.layer_index, range(start, min(start + batch_size, n)))
-        out.append(model(x, attention_mask=attention, document_mask=documents).probabilities)
-    return torch.cat(out).float().numpy() if out else np.zeros(0)
-
-
-def train_classifier_head(
-    config: LCRClassifierConfig,
-    features: EncodedRows,
-    levels: Sequence[str],
-    *,
-    epochs: int = 30,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
-    weight_decay: float = 0.01,
-    seed: int = 42,
-    progress: bool = True,
-) -> tuple[LCRClassifier, list[float]]:
-    """Train the head of a frozen-encoder :class:`LCRClassifier` on cached states.
-
-    Args:
-        config: The classifier's config (``freeze_encoder=True``).
-        features: Output of :func:`encode_rows` holding ``config.layer_index``.
-        levels: ``L1``..``L4`` per row.
-        epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
-        seed: Seed of the initialisation, dropout and batch order.
-        progress: Show a progress bar.
-
-    Returns:
-        ``(model, per-epoch mean training loss)``.
-    """
-    torch.manual_seed(seed)
-    model = LCRClassifier(config)
-    y = torch.tensor([LEVEL2ID[level] for level in levels])
-
-    def loss_of_batch(indices: list[int]) -> torch.Tensor:
-        x, attention, _ = features.batch(config.layer_index, indices)
-        return model(hidden_states=x, attention_mask=attention, labels=y[indices]).loss
-
-    history = _train_loop(
-        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        weight_decay=weight_decay, seed=seed, desc="Training classifier", progress=progress,
-    )
-    return model, history
-
-
-@torch.inference_mode()
-def predict_classifier(model: LCRClassifier, features: EncodedRows, batch_size: int = 64) -> np.ndarray:
-    """``(rows, 4)`` level probabilities of cached rows."""
-    out = []
-    n = len(features.document_ids)
-    for start in range(0, n, batch_size):
-        x, attention, _ = features.batch(model.config.layer_index, range(start, min(start + batch_size, n)))
-        out.append(model(hidden_states=x, attention_mask=attention).probabilities)
-    return torch.cat(out).float().numpy() if out else np.zeros((0, 4))
+        out.append(model(hidden_states=x, attention_mask=attention, document_mask=documents).probabilities)
+    return torch.cat(out).float().numpy()
 
 
 # --------------------------------------------------------------------------- full runs
@@ -299,30 +271,16 @@ class TrainingRun:
 
 
 def _prepare(run: TrainingRun):
-    from .data import build_detection_dataset, load_lcr_dataset, train_validation_split
-    from .data.loading import resolve_data_files
-    from .features import load_encoder
-
     seed_everything(run.seed)
     files = resolve_data_files(run.data)
     rows = load_lcr_dataset(files)
     train_rows, validation_rows = train_validation_split(rows, validation_fraction=run.validation_fraction, seed=run.seed)
     encoder = load_encoder()
-    return files, train_rows, validation_rows, encoder, build_detection_dataset
+    return files, train_rows, validation_rows, encoder
 
 
 def _finish(run: TrainingRun, model, component: str, files, metrics: dict, history: list[float],
             hyper: dict, n_train: int, n_validation: int) -> dict:
-    import json
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from ._modules.provenance import command_line, file_digests, framework, hardware
-    from .cards import render_model_card
-    from .constants import METADATA_NAME, MODEL_CARD_NAME, WEIGHTS_NAME
-    from .features import sha256_file
-
     output = Path(run.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
@@ -347,6 +305,9 @@ def _finish(run: TrainingRun, model, component: str, files, metrics: dict, histo
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
+        staging.chmod(0o755)  # mkdtemp creates 0700; a checkpoint folder is for everyone to read
+        for path in staging.iterdir():
+            path.chmod(0o644)
         if output.exists():
             shutil.rmtree(output)
         staging.rename(output)
@@ -369,10 +330,7 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     Returns:
         The metadata written beside the weights.
     """
-    from .constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION
-    from .evaluation.metrics import detector_metrics
-
-    files, train_rows, validation_rows, encoder, build_detection_dataset = _prepare(run)
+    files, train_rows, validation_rows, encoder = _prepare(run)
     layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
     train_set, validation_set = build_detection_dataset(train_rows), build_detection_dataset(validation_rows)
     kwargs = dict(batch_size=run.encode_batch_size, progress=run.progress)
@@ -387,11 +345,13 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     )
     hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
              "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
-    model, history = train_detector_head(
-        config, train_features, train_set["label"], epochs=hyper["epochs"], batch_size=run.batch_size,
+    torch.manual_seed(run.seed)
+    model = LCRDetector(config)
+    history = train_head(
+        model, train_features, train_set["label"], epochs=hyper["epochs"], batch_size=run.batch_size,
         learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
     )
-    probabilities = predict_detector(model, validation_features)
+    probabilities = predict_head(model, validation_features)
     metrics = detector_metrics(validation_set["label"], probabilities, validation_set["conflict_level"], config.threshold)
     return _finish(run, model, "detector", files, metrics, history, hyper, len(train_set), len(validation_set))
 
@@ -409,10 +369,7 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     Returns:
         The metadata written beside the weights.
     """
-    from .constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION, LEVEL2ID
-    from .evaluation.metrics import classifier_metrics
-
-    files, train_rows, validation_rows, encoder, _ = _prepare(run)
+    files, train_rows, validation_rows, encoder = _prepare(run)
     layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
     config = LCRClassifierConfig(
         hidden_size=encoder.model.config.hidden_size,
@@ -427,10 +384,13 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
              "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
              "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
-    model, history = train_classifier_head(
-        config, train_features, train_rows["conflict_level"], epochs=hyper["epochs"], batch_size=run.batch_size,
-        learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
+    torch.manual_seed(run.seed)
+    model = LCRClassifier(config)
+    history = train_head(
+        model, train_features, [LEVEL2ID[level] for level in train_rows["conflict_level"]], epochs=hyper["epochs"],
+        batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
+        seed=run.seed, progress=run.progress,
     )
-    probabilities = predict_classifier(model, validation_features)
+    probabilities = predict_head(model, validation_features)
     metrics = classifier_metrics([LEVEL2ID[level] for level in validation_rows["conflict_level"]], probabilities)
     return _finish(run, model, "classifier", files, metrics, history, hyper, len(train_rows), len(validation_rows))

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lcr_hub import CheckpointError, DataError
 from lcr_hub.cli import main
 from lcr_hub.data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
 from lcr_hub.evaluation import classifier_metrics, detector_metrics

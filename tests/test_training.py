@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from lcr_hub import LCRClassifier, LCRDetector
 from lcr_hub.features import sha256_file
-from lcr_hub.training import TrainingRun, encode_rows, length_sorted_batches, train_embedded_classifier, train_embedded_detector
+from lcr_hub.training import TrainingRun, encode_rows, length_sorted_batches, train_embedded_detector
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from .._modules.paths import default_checkpoint
 from .._modules.provenance import command_line, file_digests, package_versions
 from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
-from ..data.loading import resolve_data_files
+from ..data import resolve_data_files
 from ..pipeline import LCRPipeline
 from .metrics import classifier_metrics, detector_metrics
 
