@@ -18,53 +18,67 @@ DATA_LICENSE_NOTE = (
 )
 
 
+#: How each evaluation set is described in a card.
+SET_DESCRIPTIONS = {
+    "benchmark_dev": "LCR benchmark dev, validation part (never trained on)",
+    "natural": "hand-written natural conflicts, data/natural/validation.jsonl (never trained on)",
+}
+
+
+def _headline(component: str, metrics: dict) -> list[tuple[str, float, str]]:
+    if component == "detector":
+        return [("accuracy", metrics["accuracy"], "accuracy"), ("f1", metrics["f1"], "F1 (conflict class)")]
+    return [("accuracy", metrics["accuracy"], "accuracy"), ("f1", metrics["macro_f1"], "macro-F1")]
+
+
 def _yaml_front_matter(metadata: dict) -> str:
     component = metadata["component"]
-    config = metadata["config"]
-    validation = metadata["validation"]
-    metrics = (
-        [("accuracy", validation["accuracy"]), ("f1", validation["f1"])]
-        if component == "detector"
-        else [("accuracy", validation["accuracy"]), ("f1", validation["macro_f1"])]
-    )
-    metric_lines = "\n".join(
-        f"      - type: {name}\n        value: {value:.4f}\n        name: {label}"
-        for (name, value), label in zip(
-            metrics,
-            ["accuracy"] + (["F1 (conflict class)"] if component == "detector" else ["macro-F1"]),
-        )
-    )
     task = "conflict detection (binary)" if component == "detector" else "conflict taxonomy (L1-L4)"
+    results = []
+    for name, metrics in metadata["validation"].items():
+        lines = [
+            "      - task:",
+            "          type: text-classification",
+            f"          name: {task}",
+            "        dataset:",
+            f"          type: {name}",
+            f"          name: {SET_DESCRIPTIONS.get(name, name)}",
+            "        metrics:",
+        ]
+        for kind, value, label in _headline(component, metrics):
+            lines += [f"          - type: {kind}", f"            value: {value:.4f}", f"            name: {label}"]
+        results.append("\n".join(lines))
     return (
         "---\n"
         "license: cc-by-sa-4.0\n"
         "library_name: transformers\n"
-        f"base_model: {config['base_model_name_or_path']}\n"
+        f"base_model: {metadata['config']['base_model_name_or_path']}\n"
         "datasets:\n  - lcrpaper/lcr-rag\n"
         "tags:\n  - lcr\n  - rag\n  - knowledge-conflicts\n"
         "model-index:\n"
         f"  - name: lcr-{component}-minilm\n"
-        "    results:\n"
-        f"      - task:\n          type: text-classification\n          name: {task}\n"
-        "        dataset:\n          type: lcrpaper/lcr-rag\n          name: LCR benchmark dev, validation part\n"
-        "          split: validation\n"
-        "        metrics:\n" + "\n".join("  " + line for line in metric_lines.splitlines()) + "\n"
-        "---\n"
+        "    results:\n" + "\n".join(results) + "\n---\n"
     )
 
 
 def _results_table(metadata: dict) -> str:
-    v = metadata["validation"]
-    if metadata["component"] == "detector":
-        rows = ["| metric | value |", "|---|---|"]
-        rows += [f"| {k} | {v[k]:.4f} |" for k in ("accuracy", "precision", "recall", "f1")]
-        rows += [f"| accuracy {lvl} (n={v['per_level'][lvl]['n']}) | {v['per_level'][lvl]['accuracy']:.4f} |"
-                 for lvl in LEVELS if lvl in v["per_level"]]
-    else:
-        rows = ["| metric | value |", "|---|---|", f"| accuracy | {v['accuracy']:.4f} |", f"| macro-F1 | {v['macro_f1']:.4f} |"]
-        rows += [f"| F1 {lvl} (n={v['per_level'][lvl]['support']}) | {v['per_level'][lvl]['f1']:.4f} |"
-                 for lvl in LEVELS if lvl in v["per_level"]]
-    return "\n".join(rows)
+    out = []
+    for name, v in metadata["validation"].items():
+        out.append(f"**{SET_DESCRIPTIONS.get(name, name)}** ({v['n']} examples)\n")
+        if metadata["component"] == "detector":
+            rows = ["| metric | value |", "|---|---|"]
+            rows += [f"| {k} | {v[k]:.4f} |" for k in ("accuracy", "precision", "recall", "f1")]
+            rows += [
+                f"| accuracy {lvl} (n={v['per_level'][lvl]['n']}, predicted conflict "
+                f"{v['per_level'][lvl]['predicted_positive_rate']:.2f}) | {v['per_level'][lvl]['accuracy']:.4f} |"
+                for lvl in LEVELS if lvl in v["per_level"]
+            ]
+        else:
+            rows = ["| metric | value |", "|---|---|", f"| accuracy | {v['accuracy']:.4f} |", f"| macro-F1 | {v['macro_f1']:.4f} |"]
+            rows += [f"| F1 {lvl} (n={v['per_level'][lvl]['support']}) | {v['per_level'][lvl]['f1']:.4f} |"
+                     for lvl in LEVELS if lvl in v["per_level"]]
+        out.append("\n".join(rows) + "\n")
+    return "\n".join(out)
 
 
 def render_model_card(metadata: dict, template: str | Path | None = None) -> str:
@@ -85,8 +99,9 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
         weights_sha256=metadata["weights_sha256"],
         seed=metadata["seed"],
         n_train=metadata["data"]["n_train_examples"],
-        n_validation=metadata["data"]["n_validation_examples"],
-        data_files="\n".join(f"- `{f['path']}` sha256 `{f['sha256']}`" for f in metadata["data"]["files"]),
+        data_files="\n".join(
+            f"- `{f['path']}` ({f['role']}) sha256 `{f['sha256']}`" for f in metadata["data"]["files"]
+        ),
         versions=", ".join(f"{k} {v}" for k, v in metadata["framework"].items() if v),
         hardware=f"{metadata['hardware']['device_name']} ({metadata['hardware']['platform']}, "
         f"{metadata['hardware']['torch_num_threads']} torch threads)",

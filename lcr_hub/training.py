@@ -12,10 +12,11 @@ import json
 import random
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+import datasets
 import numpy as np
 import torch
 from torch import nn
@@ -33,6 +34,7 @@ from .constants import (
     WEIGHTS_NAME,
 )
 from .data import (
+    LCR_FEATURES,
     build_detection_dataset,
     document_separator,
     format_example,
@@ -245,21 +247,31 @@ def predict_head(model: LCRDetector | LCRClassifier, features: EncodedRows, batc
 
 @dataclass
 class TrainingRun:
-    """What a training command needs to know besides the data.
+    """What a training command needs to know.
 
     Attributes:
-        data: LCR JSONL files or folders (the benchmark's dev split in the shipped runs).
+        data: LCR JSONL files or folders split by id into train and validation parts (the
+            benchmark's dev split in the shipped runs); the validation part is reported as
+            ``validation["benchmark_dev"]``.
         output: The checkpoint folder to write (replaced atomically).
+        extra_train: Conflict rows used for training only (e.g. generated conflicts); each
+            gives a positive and, through its consistent twin, a negative.
+        consistent: Rows whose documents all agree, used as extra negatives (detector only).
+        report: Named sets reported in the metadata and never trained on, e.g.
+            ``{"natural": ["data/natural/validation.jsonl"]}``.
         seed: Seed of the split, initialisation and batch order.
-        validation_fraction: Share of ids (per level) held out for validation.
+        validation_fraction: Share of ids (per level) of ``data`` held out for validation.
         epochs, batch_size, learning_rate: Optimisation.
         encode_batch_size: Rows per encoder pass.
-        layer_index: Encoder layer the head reads (default: the component's).
+        layer_index: Encoder layer the head reads (default: half the encoder's depth).
         progress: Show progress bars.
     """
 
     data: Sequence[str]
     output: str
+    extra_train: Sequence[str] = ()
+    consistent: Sequence[str] = ()
+    report: Mapping[str, Sequence[str]] = field(default_factory=dict)
     seed: int = 42
     validation_fraction: float = 0.2
     epochs: int | None = None
@@ -270,17 +282,44 @@ class TrainingRun:
     progress: bool = True
 
 
-def _prepare(run: TrainingRun):
+@dataclass
+class _RunData:
+    files: list[dict]
+    train: list[dict]  # conflicting rows used for training
+    negatives: list[dict]  # consistent rows (label 0), detector only
+    evaluation: dict[str, list[dict]]  # name -> conflicting rows, never trained on
+    encoder: BaseEncoder
+    layer: int
+
+
+def _prepare(run: TrainingRun) -> _RunData:
     seed_everything(run.seed)
-    files = resolve_data_files(run.data)
-    rows = load_lcr_dataset(files)
-    train_rows, validation_rows = train_validation_split(rows, validation_fraction=run.validation_fraction, seed=run.seed)
+    files: list[dict] = []
+
+    def load(paths: Sequence[str], role: str) -> datasets.Dataset:
+        resolved = resolve_data_files(paths)
+        files.extend({**digest, "role": role} for digest in file_digests(resolved))
+        return load_lcr_dataset(resolved)
+
+    train_rows, validation_rows = train_validation_split(
+        load(run.data, "train+validation"), validation_fraction=run.validation_fraction, seed=run.seed
+    )
+    train = train_rows.to_list() + (load(run.extra_train, "train").to_list() if run.extra_train else [])
+    negatives = load(run.consistent, "train-negatives").to_list() if run.consistent else []
+    evaluation = {"benchmark_dev": validation_rows.to_list()}
+    for name, paths in run.report.items():
+        evaluation[name] = load(paths, f"report:{name}").to_list()
     encoder = load_encoder()
-    return files, train_rows, validation_rows, encoder
+    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
+    return _RunData(files, train, negatives, evaluation, encoder, layer)
 
 
-def _finish(run: TrainingRun, model, component: str, files, metrics: dict, history: list[float],
-            hyper: dict, n_train: int, n_validation: int) -> dict:
+def _detection_examples(rows: list[dict]) -> list[dict]:
+    return build_detection_dataset(datasets.Dataset.from_list(rows, features=LCR_FEATURES)).to_list() if rows else []
+
+
+def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics: dict, history: list[float],
+            hyper: dict, n_train: int) -> dict:
     output = Path(run.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
@@ -293,10 +332,9 @@ def _finish(run: TrainingRun, model, component: str, files, metrics: dict, histo
             "config": model.config.to_dict(),
             "training": {**hyper, "loss_history": history},
             "data": {
-                "files": file_digests(files),
+                "files": prepared.files,
                 "split": {"by": "id", "stratified_by": "conflict_level", "validation_fraction": run.validation_fraction, "seed": run.seed},
                 "n_train_examples": n_train,
-                "n_validation_examples": n_validation,
             },
             "framework": framework(),
             "hardware": hardware("cpu"),
@@ -320,9 +358,10 @@ def _finish(run: TrainingRun, model, component: str, files, metrics: dict, histo
 def train_embedded_detector(run: TrainingRun) -> dict:
     """Train the embedded ``documents``-pooling detector on the frozen default encoder.
 
-    Splits the rows by id (stratified per level, ``run.seed``), builds each split's
-    consistent twins, encodes every example once, trains the head, measures it on the
-    validation part and writes ``run.output`` (config, weights, metadata, model card).
+    Splits ``run.data`` by id (stratified per level, ``run.seed``), builds consistent twins
+    of every conflicting row, adds ``run.consistent`` rows as negatives, encodes every
+    example once, trains the head, measures it on the validation part and on each
+    ``run.report`` set, and writes ``run.output`` (config, weights, metadata, model card).
 
     Args:
         run: The run's settings.
@@ -330,16 +369,14 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     Returns:
         The metadata written beside the weights.
     """
-    files, train_rows, validation_rows, encoder = _prepare(run)
-    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
-    train_set, validation_set = build_detection_dataset(train_rows), build_detection_dataset(validation_rows)
-    kwargs = dict(batch_size=run.encode_batch_size, progress=run.progress)
-    train_features = encode_rows(encoder, train_set.to_list(), [layer], desc="Encoding train", **kwargs)
-    validation_features = encode_rows(encoder, validation_set.to_list(), [layer], desc="Encoding validation", **kwargs)
+    prepared = _prepare(run)
+    train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
+    encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(prepared.encoder, train_set, [prepared.layer], desc="Encoding train", **encode)
     config = LCRDetectorConfig(
-        hidden_size=encoder.model.config.hidden_size,
+        hidden_size=prepared.encoder.model.config.hidden_size,
         pooling="documents",
-        layer_index=layer,
+        layer_index=prepared.layer,
         base_model_name_or_path=DEFAULT_ENCODER_ID,
         base_model_revision=DEFAULT_ENCODER_REVISION,
     )
@@ -348,12 +385,18 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     torch.manual_seed(run.seed)
     model = LCRDetector(config)
     history = train_head(
-        model, train_features, train_set["label"], epochs=hyper["epochs"], batch_size=run.batch_size,
+        model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
         learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
     )
-    probabilities = predict_head(model, validation_features)
-    metrics = detector_metrics(validation_set["label"], probabilities, validation_set["conflict_level"], config.threshold)
-    return _finish(run, model, "detector", files, metrics, history, hyper, len(train_set), len(validation_set))
+    metrics = {}
+    for name, rows in prepared.evaluation.items():
+        examples = _detection_examples(rows)
+        features = encode_rows(prepared.encoder, examples, [prepared.layer], desc=f"Encoding {name}", **encode)
+        metrics[name] = detector_metrics(
+            [e["label"] for e in examples], predict_head(model, features), [e["conflict_level"] for e in examples],
+            config.threshold,
+        )
+    return _finish(run, model, "detector", prepared, metrics, history, hyper, len(train_set))
 
 
 def train_embedded_classifier(run: TrainingRun) -> dict:
@@ -361,7 +404,8 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
 
     Same split as :func:`train_embedded_detector`; trains on the conflicting rows' formatted
     text (query and documents, never the annotations), measures macro-F1 on the validation
-    part and writes ``run.output``.
+    part and on each ``run.report`` set, and writes ``run.output``. ``run.consistent`` rows
+    have no level and are not used.
 
     Args:
         run: The run's settings.
@@ -369,28 +413,28 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     Returns:
         The metadata written beside the weights.
     """
-    files, train_rows, validation_rows, encoder = _prepare(run)
-    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
+    prepared = _prepare(run)
     config = LCRClassifierConfig(
-        hidden_size=encoder.model.config.hidden_size,
-        layer_index=layer,
+        hidden_size=prepared.encoder.model.config.hidden_size,
+        layer_index=prepared.layer,
         freeze_encoder=True,
         base_model_name_or_path=DEFAULT_ENCODER_ID,
         base_model_revision=DEFAULT_ENCODER_REVISION,
     )
-    kwargs = dict(batch_size=run.encode_batch_size, progress=run.progress)
-    train_features = encode_rows(encoder, train_rows.to_list(), [layer], desc="Encoding train", **kwargs)
-    validation_features = encode_rows(encoder, validation_rows.to_list(), [layer], desc="Encoding validation", **kwargs)
+    encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(prepared.encoder, prepared.train, [prepared.layer], desc="Encoding train", **encode)
     hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
              "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
              "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
     torch.manual_seed(run.seed)
     model = LCRClassifier(config)
     history = train_head(
-        model, train_features, [LEVEL2ID[level] for level in train_rows["conflict_level"]], epochs=hyper["epochs"],
+        model, train_features, [LEVEL2ID[row["conflict_level"]] for row in prepared.train], epochs=hyper["epochs"],
         batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
         seed=run.seed, progress=run.progress,
     )
-    probabilities = predict_head(model, validation_features)
-    metrics = classifier_metrics([LEVEL2ID[level] for level in validation_rows["conflict_level"]], probabilities)
-    return _finish(run, model, "classifier", files, metrics, history, hyper, len(train_rows), len(validation_rows))
+    metrics = {}
+    for name, rows in prepared.evaluation.items():
+        features = encode_rows(prepared.encoder, rows, [prepared.layer], desc=f"Encoding {name}", **encode)
+        metrics[name] = classifier_metrics([LEVEL2ID[row["conflict_level"]] for row in rows], predict_head(model, features))
+    return _finish(run, model, "classifier", prepared, metrics, history, hyper, len(prepared.train))

@@ -34,7 +34,14 @@ def test_encode_rows_keeps_real_tokens_and_document_ids(encoder, tiny_training_d
 
 @pytest.mark.slow
 def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, tmp_path):
-    run = TrainingRun(data=[str(tiny_training_data)], output=str(tmp_path / "a"), epochs=2, validation_fraction=0.25, progress=False)
+    consistent = tmp_path / "consistent.jsonl"
+    rows = [json.loads(line) for line in tiny_training_data.read_text().splitlines()[:4]]
+    for row in rows:
+        row["id"] = "cons_" + row["id"]
+        row["documents"] = [d for d in row["documents"] if d["answer"] == row["gold_answer"]]
+    consistent.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = TrainingRun(data=[str(tiny_training_data)], output=str(tmp_path / "a"), epochs=2, validation_fraction=0.25,
+                      consistent=[str(consistent)], progress=False)
     metadata = train_embedded_detector(run)
     folder = tmp_path / "a"
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors", "training_metadata.json"]
@@ -42,13 +49,15 @@ def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, 
     assert saved == json.loads(json.dumps(metadata))
     assert saved["weights_sha256"] == sha256_file(folder / "model.safetensors")
     assert saved["data"]["files"][0]["sha256"] == sha256_file(tiny_training_data)
+    assert [f["role"] for f in saved["data"]["files"]] == ["train+validation", "train-negatives"]
+    assert saved["data"]["n_train_examples"] == 2 * 16 + 4  # 16 rows (2 of 6 per level held out), twins, 4 consistent
     assert {"framework", "hardware", "validation", "command", "seed", "config"} <= set(saved)
-    assert saved["validation"]["n"] == saved["data"]["n_validation_examples"] > 0
+    assert set(saved["validation"]) == {"benchmark_dev"} and saved["validation"]["benchmark_dev"]["n"] == 16
     model = LCRDetector.from_pretrained(folder)
     assert model.config.pooling == "documents" and model.config.base_model_revision.startswith("sha256:")
     card = (folder / "README.md").read_text()
     assert card.startswith("---\nlicense: cc-by-sa-4.0") and "base_model: sentence-transformers/all-MiniLM-L6-v2" in card
-    assert f"{saved['validation']['f1']:.4f}" in card
+    assert f"{saved['validation']['benchmark_dev']['f1']:.4f}" in card
     # Same command again -> same weights.
     train_embedded_detector(TrainingRun(**{**run.__dict__, "output": str(tmp_path / "b")}))
     assert sha256_file(tmp_path / "b" / "model.safetensors") == saved["weights_sha256"]
@@ -57,9 +66,12 @@ def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, 
 @pytest.mark.slow
 def test_classifier_training_script_runs(tiny_training_data, tmp_path):
     out = tmp_path / "clf"
+    natural_subset = tmp_path / "natural.jsonl"
+    natural_subset.write_text("".join((REPO / "data" / "natural" / "validation.jsonl").read_text().splitlines(True)[:3]))
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "train_classifier.py"), "--data", str(tiny_training_data),
-         "--output", str(out), "--epochs", "2", "--validation-fraction", "0.25", "--no-progress"],
+         "--output", str(out), "--epochs", "2", "--validation-fraction", "0.25", "--no-progress",
+         "--extra-train", str(tiny_training_data), "--report", f"natural={natural_subset}"],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -68,7 +80,8 @@ def test_classifier_training_script_runs(tiny_training_data, tmp_path):
     model = LCRClassifier.from_pretrained(out)
     assert model.encoder is None and model.config.freeze_encoder
     metadata = json.loads((out / "training_metadata.json").read_text())
-    assert "train_classifier.py" in metadata["command"] and metadata["validation"]["n"] == 8
+    assert "train_classifier.py" in metadata["command"]
+    assert metadata["validation"]["benchmark_dev"]["n"] == 8 and metadata["validation"]["natural"]["n"] == 3
 
 
 @pytest.mark.slow
