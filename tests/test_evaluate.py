@@ -33,20 +33,6 @@ def test_classifier_metrics_by_hand():
 
 
 @pytest.mark.slow
-def test_pipeline_predicts_in_input_order():
-    from lcr_hub import LCRPipeline
-
-    pipe = LCRPipeline.from_pretrained()
-    rows = load_lcr_dataset(SAMPLE_DATA_PATH).to_list()[:5]
-    together = pipe.predict(rows, batch_size=2, progress=False)
-    alone = [pipe.predict([r], progress=False) for r in rows]
-    np.testing.assert_allclose(together.conflict_probability, [a.conflict_probability[0] for a in alone], atol=1e-5)
-    assert together.level_probabilities.shape == (5, 4)
-    np.testing.assert_allclose(together.level_probabilities.sum(-1), 1.0, atol=1e-5)
-    assert len(together.levels) == 5
-
-
-@pytest.mark.slow
 def test_evaluate_cli_writes_report(tmp_path, capsys):
     out = tmp_path / "report.json"
     assert main(["evaluate", "--output", str(out), "--batch-size", "8", "--no-progress"]) == 0
