@@ -23,7 +23,7 @@ from transformers.utils import ModelOutput
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
 from .errors import CheckpointError, ConfigError
 
-_WEIGHTS_NAME = "model.safetensors"
+_WEIGHTS_NAME = "model.safetensors"  # = constants.WEIGHTS_NAME; kept here so this file works as remote code
 
 
 # --------------------------------------------------------------------------- outputs
