@@ -20,6 +20,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         classifier=args.classifier,
         batch_size=args.batch_size,
         device=args.device,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
         progress=not args.no_progress,
     )
     print(format_report(report))
@@ -53,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
     ev.add_argument("--batch-size", type=int, default=32, help="Rows per encoder pass (default 32).")
     ev.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1... (default cpu).")
+    ev.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                    help="Bootstrap replicates for 95%% intervals of the headline metrics (0 disables; default 1000).")
+    ev.add_argument("--seed", type=int, default=42, help="Seed of the bootstrap (default 42).")
     ev.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     ev.set_defaults(func=_cmd_evaluate)
 

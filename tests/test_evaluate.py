@@ -10,7 +10,7 @@ import pytest
 
 from lcr_hub.cli import main
 from lcr_hub.data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
-from lcr_hub.evaluation import classifier_metrics, detector_metrics
+from lcr_hub.evaluation import bootstrap_intervals, calibration_errors, classifier_metrics, detector_metrics
 from lcr_hub.features import sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +23,39 @@ def test_detector_metrics_by_hand():
     assert m["per_level"]["L2"]["accuracy"] == 0.5 and "L3" not in m["per_level"]
 
 
+def test_calibration_errors_by_hand():
+    # Bins of width 1/15: 0.1 and 0.12 share bin 1 (mean 0.11, frequency 0.5, gap 0.39),
+    # 0.9 is alone in bin 13 (gap 0.1), 0.95 alone in bin 14 (gap 0.05).
+    ece, mce = calibration_errors([0, 1, 1, 1], [0.1, 0.12, 0.9, 0.95])
+    assert ece == pytest.approx(0.5 * 0.39 + 0.25 * 0.1 + 0.25 * 0.05)
+    assert mce == pytest.approx(0.39)
+    assert calibration_errors([1], [1.0]) == (0.0, 0.0)  # 1.0 lands in the last bin
+    assert calibration_errors([], []) == (0.0, 0.0)
+
+
+def test_detector_calibration_and_ranking_by_hand():
+    m = detector_metrics([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.7], ["L1"] * 4, threshold=0.6)
+    assert m["auroc"] == pytest.approx(0.75)  # 3 of 4 positive/negative pairs ordered
+    assert m["brier"] == pytest.approx((0.01 + 0.04 + 0.36 + 0.49) / 4)
+    assert m["ece"] == pytest.approx((0.1 + 0.2 + 0.6 + 0.7) / 4) and m["mce"] == pytest.approx(0.7)
+    assert detector_metrics([1, 1], [0.9, 0.8], ["L1", "L1"], 0.6)["auroc"] is None
+
+
+def test_bootstrap_resamples_groups_and_is_seeded():
+    groups = ["a", "a", "b", "b", "c", "c"]
+    values = np.array([1, 1, 0, 0, 1, 1])
+
+    def mean(index):
+        assert len(index) % 2 == 0  # a row never comes without its twin
+        return {"mean": float(values[index].mean())}
+
+    first = bootstrap_intervals(groups, mean, n=200, seed=3)
+    assert first == bootstrap_intervals(groups, mean, n=200, seed=3)
+    low, high = first["mean"]
+    assert 0.0 <= low <= 2 / 3 <= high <= 1.0 and low < high
+    assert bootstrap_intervals(groups, mean, n=0) == {}
+
+
 def test_classifier_metrics_by_hand():
     probs = np.eye(4)[[0, 0, 1, 3]]
     m = classifier_metrics([0, 1, 1, 3], probs)
@@ -30,12 +63,14 @@ def test_classifier_metrics_by_hand():
     assert m["per_level"]["L1"] == {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "support": 1}
     assert m["per_level"]["L2"]["recall"] == 0.5
     assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1.0) / 3)
+    assert m["confusion_matrix"] == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+    assert m["ece"] == 0.25  # confidence 1.0 everywhere, accuracy 0.75
 
 
 @pytest.mark.slow
 def test_evaluate_cli_writes_report(tmp_path, capsys):
     out = tmp_path / "report.json"
-    assert main(["evaluate", "--output", str(out), "--batch-size", "8", "--no-progress"]) == 0
+    assert main(["evaluate", "--output", str(out), "--batch-size", "8", "--bootstrap", "200", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "detector" in printed and "macro-F1" in printed
     report = json.loads(out.read_text())
@@ -47,6 +82,14 @@ def test_evaluate_cli_writes_report(tmp_path, capsys):
     assert set(report["detector"]["per_level"]) == {"L1", "L2", "L3", "L4"}
     assert set(report["classifier"]["per_level"]) == {"L1", "L2", "L3", "L4"}
     assert report["throughput"]["examples_per_s"] > 0
+    assert report["oracle_majority_vote"]["detector_accuracy"] == 1.0  # perfect by construction
+    for key in ("accuracy", "f1", "auroc"):
+        low, high = report["detector"]["ci95"][key]
+        assert low <= report["detector"][key] <= high
+    # ECE is biased under resampling, so its interval need not contain the point estimate.
+    assert set(report["detector"]["ci95"]) == {"accuracy", "f1", "auroc", "ece"}
+    assert set(report["classifier"]["ci95"]) == {"accuracy", "macro_f1"}
+    assert report["bootstrap"]["replicates"] == 200
     weights = REPO / "checkpoints" / "detector" / "model.safetensors"
     assert report["models"]["detector"]["files"]["model.safetensors"] == sha256_file(weights)
     assert report["data"]["files"][0]["sha256"] == sha256_file(SAMPLE_DATA_PATH)

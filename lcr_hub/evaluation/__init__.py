@@ -1,5 +1,5 @@
 """Evaluation of LCR models: metrics and reports."""
 
-from .metrics import classifier_metrics, detector_metrics
+from .metrics import bootstrap_intervals, calibration_errors, classifier_metrics, detector_metrics
 
-__all__ = ["classifier_metrics", "detector_metrics"]
+__all__ = ["bootstrap_intervals", "calibration_errors", "classifier_metrics", "detector_metrics"]

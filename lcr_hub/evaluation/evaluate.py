@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -15,13 +16,35 @@ from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
 from ..data import resolve_data_files
 from ..pipeline import LCRPipeline
-from .metrics import classifier_metrics, detector_metrics
+from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
 
 
 def _model_record(path: str | os.PathLike) -> dict:
     folder = Path(path)
     files = [folder / CONFIG_NAME, folder / WEIGHTS_NAME]
     return {"path": str(folder), "files": {d["path"]: d["sha256"] for d in file_digests(files, folder)}}
+
+
+def _oracle(detection) -> dict:
+    """The majority vote over the per-document ``answer`` annotations (no model sees them).
+
+    Predicts a conflict when the annotated answers disagree, and the majority answer as the
+    answer. On LCR data this is perfect by construction (``gold_answer`` is the majority
+    and twins agree); it is reported as an oracle, not as a baseline a model could match.
+    """
+    labels, predicted, correct_answer = [], [], []
+    for row in detection:
+        answers = [d["answer"] for d in row["documents"]]
+        labels.append(row["label"])
+        predicted.append(int(len(set(answers)) > 1))
+        if row["label"] == 1:
+            majority = Counter(answers).most_common(1)[0][0]
+            correct_answer.append(majority == row["gold_answer"])
+    return {
+        "note": "oracle: reads the per-document answer annotations, which no model sees",
+        "detector_accuracy": float(np.mean(np.asarray(labels) == np.asarray(predicted))) if labels else 0.0,
+        "answer_accuracy": float(np.mean(correct_answer)) if correct_answer else 0.0,
+    }
 
 
 def evaluate(
@@ -31,6 +54,8 @@ def evaluate(
     classifier: str | os.PathLike | None = None,
     batch_size: int = 32,
     device: str = "cpu",
+    bootstrap: int = 1000,
+    seed: int = 42,
     progress: bool = True,
 ) -> dict:
     """Evaluate a detector (and a classifier) on LCR rows and their consistent twins.
@@ -44,6 +69,9 @@ def evaluate(
         classifier: Classifier folder (default: the embedded checkpoint).
         batch_size: Rows per encoder pass.
         device: ``cpu``, ``cuda``, ``cuda:1``...
+        bootstrap: Replicates of the 95% bootstrap intervals of the headline metrics
+            (rows and their twins resampled together; 0 disables).
+        seed: Seed of the bootstrap.
         progress: Show progress bars.
 
     Returns:
@@ -67,18 +95,37 @@ def evaluate(
     seconds = time.perf_counter() - start
 
     labels = np.asarray(detection["label"], dtype=int)
-    levels = detection["conflict_level"]
-    positive = labels == 1
-    level_probs = predictions.level_probabilities[positive]
+    levels = np.asarray(detection["conflict_level"])
+    level_ids = np.asarray([LEVEL2ID[level] for level in levels])
+    threshold = pipeline.detector.config.threshold
+    probabilities = predictions.conflict_probability
+    level_probs = predictions.level_probabilities
+
+    def measure(index: np.ndarray) -> tuple[dict, dict]:
+        positive = index[labels[index] == 1]
+        return (
+            detector_metrics(labels[index], probabilities[index], levels[index], threshold),
+            classifier_metrics(level_ids[positive], level_probs[positive]),
+        )
+
+    detector_report, classifier_report = measure(np.arange(len(labels)))
+
+    def headline(index: np.ndarray) -> dict:
+        d, c = measure(index)
+        return {"detector.accuracy": d["accuracy"], "detector.f1": d["f1"], "detector.auroc": d["auroc"],
+                "detector.ece": d["ece"], "classifier.accuracy": c["accuracy"], "classifier.macro_f1": c["macro_f1"]}
+
+    intervals = bootstrap_intervals(detection["id"], headline, n=bootstrap, seed=seed)
+    for key, interval in intervals.items():
+        component, metric = key.split(".")
+        (detector_report if component == "detector" else classifier_report).setdefault("ci95", {})[metric] = interval
     return {
         "n_rows": len(rows),
         "n_detection_examples": len(detection),
-        "detector": detector_metrics(
-            labels, predictions.conflict_probability, levels, pipeline.detector.config.threshold
-        ),
-        "classifier": classifier_metrics(
-            [LEVEL2ID[level] for level, p in zip(levels, positive) if p], level_probs
-        ),
+        "detector": detector_report,
+        "classifier": classifier_report,
+        "oracle_majority_vote": _oracle(detection),
+        "bootstrap": {"replicates": bootstrap, "seed": seed, "resampled": "row ids (a row with its twin)"},
         "throughput": {
             "examples": len(examples),
             "seconds": seconds,
@@ -93,14 +140,19 @@ def evaluate(
     }
 
 
+def _fmt(value: float | None) -> str:
+    return "  -   " if value is None else f"{value:.4f}"
+
+
 def format_report(report: dict) -> str:
     """A readable table of an :func:`evaluate` report."""
     d, c = report["detector"], report["classifier"]
     lines = [
         f"rows: {report['n_rows']} (detection examples with consistent twins: {report['n_detection_examples']})",
         "",
-        "detector      accuracy  precision  recall     f1",
-        f"              {d['accuracy']:8.4f}  {d['precision']:9.4f}  {d['recall']:6.4f}  {d['f1']:6.4f}",
+        "detector      accuracy  precision  recall     f1       AUROC    ECE      Brier",
+        f"              {d['accuracy']:8.4f}  {d['precision']:9.4f}  {d['recall']:6.4f}  {d['f1']:6.4f}   "
+        f"{_fmt(d['auroc'])}   {d['ece']:.4f}   {d['brier']:.4f}",
         "",
         "level   n     detector acc   classifier P    R      F1",
     ]
@@ -114,7 +166,17 @@ def format_report(report: dict) -> str:
         lines.append(f"{level:<7} {det}   {cls}")
     lines += [
         "",
-        f"classifier    accuracy {c['accuracy']:.4f}   macro-F1 {c['macro_f1']:.4f}",
+        f"classifier    accuracy {c['accuracy']:.4f}   macro-F1 {c['macro_f1']:.4f}   ECE {c['ece']:.4f}",
+    ]
+    ci = {**{f"detector {k}": v for k, v in d.get("ci95", {}).items()},
+          **{f"classifier {k}": v for k, v in c.get("ci95", {}).items()}}
+    if ci:
+        lines.append(f"95% bootstrap intervals ({report['bootstrap']['replicates']} replicates, rows with their twins):")
+        lines += [f"  {name:<24} [{lo:.4f}, {hi:.4f}]" for name, (lo, hi) in ci.items()]
+    o = report["oracle_majority_vote"]
+    lines += [
+        f"oracle (majority vote over the answer annotations no model sees): detector accuracy "
+        f"{o['detector_accuracy']:.4f}, answer accuracy {o['answer_accuracy']:.4f}",
         f"throughput    {report['throughput']['examples_per_s']:.1f} examples/s "
         f"({report['throughput']['examples']} examples, batch {report['throughput']['batch_size']}, "
         f"{report['throughput']['device']})",
