@@ -119,3 +119,19 @@ def test_env_command_lists_versions_and_paths(capsys):
 def test_console_script_entry_point():
     result = subprocess.run([sys.executable, "-m", "lcr_hub", "env"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "embedded encoder" in result.stdout
+
+
+@pytest.mark.slow
+def test_evaluate_writes_plots(tmp_path):
+    from PIL import Image
+
+    from lcr_hub.evaluation.evaluate import evaluate
+
+    report = evaluate(plots=tmp_path / "plots", bootstrap=0, progress=False)
+    for name in ("reliability_diagram", "confusion_matrix"):
+        path = tmp_path / "plots" / f"{name}.png"
+        assert report["plots"][name] == str(path)
+        image = np.asarray(Image.open(path).convert("L"), dtype=float)
+        assert image.shape[0] >= 400 and image.shape[1] >= 500
+        assert image.std() > 10  # not blank: axes, bars and text
+    assert not list((tmp_path / "plots").glob("*.tmp.png"))

@@ -56,6 +56,7 @@ def evaluate(
     device: str = "cpu",
     bootstrap: int = 1000,
     seed: int = 42,
+    plots: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> dict:
     """Evaluate a detector (and a classifier) on LCR rows and their consistent twins.
@@ -72,6 +73,8 @@ def evaluate(
         bootstrap: Replicates of the 95% bootstrap intervals of the headline metrics
             (rows and their twins resampled together; 0 disables).
         seed: Seed of the bootstrap.
+        plots: A folder for ``reliability_diagram.png`` (detector) and
+            ``confusion_matrix.png`` (classifier).
         progress: Show progress bars.
 
     Returns:
@@ -119,8 +122,22 @@ def evaluate(
     for key, interval in intervals.items():
         component, metric = key.split(".")
         (detector_report if component == "detector" else classifier_report).setdefault("ci95", {})[metric] = interval
+    plot_files = {}
+    if plots is not None:
+        from .plots import confusion_matrix_plot, reliability_diagram
+
+        data_name = ", ".join(p.name for p in data_paths)
+        plot_files["reliability_diagram"] = str(reliability_diagram(
+            labels, probabilities, Path(plots) / "reliability_diagram.png",
+            f"Reliability: detector {detector or 'embedded (checkpoints/detector)'}\non {data_name}",
+        ))
+        plot_files["confusion_matrix"] = str(confusion_matrix_plot(
+            classifier_report["confusion_matrix"], Path(plots) / "confusion_matrix.png",
+            f"Confusion: classifier {classifier or 'embedded (checkpoints/classifier)'}\non {data_name}",
+        ))
     return {
         "n_rows": len(rows),
+        "plots": plot_files,
         "n_detection_examples": len(detection),
         "detector": detector_report,
         "classifier": classifier_report,
