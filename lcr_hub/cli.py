@@ -23,6 +23,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
         plots=args.plots,
+        deterministic=args.deterministic,
         progress=not args.no_progress,
     )
     print(format_report(report))
@@ -58,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1... (default cpu).")
     ev.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                     help="Bootstrap replicates for 95%% intervals of the headline metrics (0 disables; default 1000).")
-    ev.add_argument("--seed", type=int, default=42, help="Seed of the bootstrap (default 42).")
+    ev.add_argument("--seed", type=int, default=42, help="Seed of torch and of the bootstrap (default 42).")
+    ev.add_argument("--deterministic", action="store_true", help="Use deterministic torch kernels (recorded in the JSON).")
     ev.add_argument("--plots", metavar="DIR", help="Write reliability_diagram.png and confusion_matrix.png here.")
     ev.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     ev.set_defaults(func=_cmd_evaluate)

@@ -48,19 +48,20 @@ from .modeling_lcr import LCRClassifier, LCRDetector
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, NumPy and torch, and ask torch for deterministic kernels.
+    """Seed Python, NumPy and torch, and set torch's determinism flags.
 
     Args:
         seed: The seed.
-        deterministic: Also call ``torch.use_deterministic_algorithms(True)``.
+        deterministic: True asks for deterministic kernels
+            (``torch.use_deterministic_algorithms(True)``, cuDNN deterministic); False
+            restores torch's defaults. cuDNN benchmark mode stays off either way.
     """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    if deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = deterministic
 
 
 @dataclass

@@ -70,7 +70,7 @@ def test_classifier_metrics_by_hand():
 @pytest.mark.slow
 def test_evaluate_cli_writes_report(tmp_path, capsys):
     out = tmp_path / "report.json"
-    assert main(["evaluate", "--output", str(out), "--batch-size", "8", "--bootstrap", "200", "--no-progress"]) == 0
+    assert main(["evaluate", "--output", str(out), "--batch-size", "8", "--bootstrap", "200", "--deterministic", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "detector" in printed and "macro-F1" in printed
     report = json.loads(out.read_text())
@@ -90,6 +90,10 @@ def test_evaluate_cli_writes_report(tmp_path, capsys):
     assert set(report["detector"]["ci95"]) == {"accuracy", "f1", "auroc", "ece"}
     assert set(report["classifier"]["ci95"]) == {"accuracy", "macro_f1"}
     assert report["bootstrap"]["replicates"] == 200
+    provenance = report["provenance"]
+    assert provenance["seed"] == 42 and provenance["deterministic"] is True and provenance["device"] == "cpu"
+    assert provenance["lcr_hub_version"] and provenance["wall_time_s"] > 0
+    assert provenance["git_commit"] is None or len(provenance["git_commit"]) == 40
     weights = REPO / "checkpoints" / "detector" / "model.safetensors"
     assert report["models"]["detector"]["files"]["model.safetensors"] == sha256_file(weights)
     assert report["data"]["files"][0]["sha256"] == sha256_file(SAMPLE_DATA_PATH)

@@ -11,11 +11,13 @@ from typing import Sequence
 import numpy as np
 
 from .._modules.paths import default_checkpoint
-from .._modules.provenance import command_line, file_digests, package_versions
+from .. import __version__
+from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
 from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
 from ..data import resolve_data_files
 from ..pipeline import LCRPipeline
+from ..training import seed_everything
 from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
 
 
@@ -57,6 +59,7 @@ def evaluate(
     bootstrap: int = 1000,
     seed: int = 42,
     plots: str | os.PathLike | None = None,
+    deterministic: bool = False,
     progress: bool = True,
 ) -> dict:
     """Evaluate a detector (and a classifier) on LCR rows and their consistent twins.
@@ -75,6 +78,8 @@ def evaluate(
         seed: Seed of the bootstrap.
         plots: A folder for ``reliability_diagram.png`` (detector) and
             ``confusion_matrix.png`` (classifier).
+        deterministic: Ask torch for deterministic kernels (``use_deterministic_algorithms``,
+            cuDNN deterministic, no benchmark mode); recorded in the report.
         progress: Show progress bars.
 
     Returns:
@@ -84,6 +89,8 @@ def evaluate(
         DataError: A data file is missing or has a bad row.
         CheckpointError, ConfigError, EncoderError: A model cannot be loaded.
     """
+    wall_start = time.perf_counter()
+    seed_everything(seed, deterministic=deterministic)
     data_paths = [Path(p) for p in (data or [SAMPLE_DATA_PATH])]
     files = resolve_data_files(data_paths)
     rows = load_lcr_dataset(files)
@@ -154,6 +161,15 @@ def evaluate(
         "data": {"files": file_digests(files)},
         "versions": package_versions(),
         "command": command_line(),
+        "provenance": {
+            "lcr_hub_version": __version__,
+            "git_commit": git_commit(),
+            "seed": seed,
+            "deterministic": deterministic,
+            "device": device,
+            "hardware": hardware(device),
+            "wall_time_s": time.perf_counter() - wall_start,
+        },
     }
 
 
