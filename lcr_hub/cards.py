@@ -110,4 +110,19 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
         layer_index=metadata["config"]["layer_index"],
         data_license=DATA_LICENSE_NOTE,
     )
-    return _yaml_front_matter(metadata) + "\n" + body
+    card = _yaml_front_matter(metadata) + "\n" + body
+    if "calibration" in metadata:
+        c = metadata["calibration"]
+        card += (
+            "\n## Calibration\n\n"
+            f"`calibration_temperature` {c['temperature']:.4f}, fitted by NLL on {c['n']} examples "
+            f"(split: {c['split']['name']}) with:\n\n```bash\n{c['command']}\n```\n\n"
+            "| | temperature | NLL | ECE (15 bins) | MCE |\n|---|---|---|---|---|\n"
+            + "".join(
+                f"| {when} | {c[when]['temperature']:.4f} | {c[when]['nll']:.4f} | {c[when]['ece']:.4f} | {c[when]['mce']:.4f} |\n"
+                for when in ("before", "after")
+            )
+            + "\nThe results above were measured before calibration; the temperature moves the\n"
+            "probabilities and so which examples cross the threshold.\n"
+        )
+    return card

@@ -37,6 +37,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from .evaluation.calibration import calibrate
+
+    records = calibrate(
+        args.data, args.output, detector=args.detector, classifier=args.classifier, split=args.split,
+        validation_fraction=args.validation_fraction, seed=args.seed, batch_size=args.batch_size,
+        device=args.device, progress=not args.no_progress,
+    )
+    for name, r in records.items():
+        b, a = r["before"], r["after"]
+        print(f"{name:<11} T {b['temperature']:.4f} -> {a['temperature']:.4f}   NLL {b['nll']:.4f} -> {a['nll']:.4f}   "
+              f"ECE {b['ece']:.4f} -> {a['ece']:.4f}   (n={r['n']})")
+    print(f"wrote {Path(args.output) / 'detector'} and {Path(args.output) / 'classifier'}")
+    return 0
+
+
 def _cmd_env(args: argparse.Namespace) -> int:
     from .env import environment_report, format_environment
 
@@ -64,6 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--plots", metavar="DIR", help="Write reliability_diagram.png and confusion_matrix.png here.")
     ev.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     ev.set_defaults(func=_cmd_evaluate)
+
+    cal = sub.add_parser("calibrate", help="Fit the detector's and classifier's temperatures; write calibrated copies.")
+    cal.add_argument("--data", nargs="+", required=True, metavar="PATH", help="LCR .jsonl files or folders.")
+    cal.add_argument("--output", required=True, metavar="DIR", help="Folder for detector/ and classifier/.")
+    cal.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
+    cal.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
+    cal.add_argument("--split", choices=("all", "validation"), default="all",
+                     help="'validation': only the validation part of the training split (by id, seed).")
+    cal.add_argument("--validation-fraction", type=float, default=0.2)
+    cal.add_argument("--seed", type=int, default=42)
+    cal.add_argument("--batch-size", type=int, default=32)
+    cal.add_argument("--device", default="cpu")
+    cal.add_argument("--no-progress", action="store_true")
+    cal.set_defaults(func=_cmd_calibrate)
 
     env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")
     env.add_argument("--json", action="store_true", help="Print JSON.")

@@ -27,11 +27,15 @@ class LCRPredictions:
         conflict_probability: ``(n,)`` detector probability.
         detected: ``(n,)`` bool, probability >= the detector's threshold.
         level_probabilities: ``(n, 4)`` classifier probabilities, or None without a classifier.
+        conflict_logits: ``(n,)`` the detector's raw logits (before its temperature).
+        level_logits: ``(n, 4)`` the classifier's raw logits, or None.
     """
 
     conflict_probability: np.ndarray
     detected: np.ndarray
     level_probabilities: np.ndarray | None
+    conflict_logits: np.ndarray | None = None
+    level_logits: np.ndarray | None = None
 
     @property
     def levels(self) -> list[str] | None:
@@ -132,7 +136,9 @@ class LCRPipeline:
         formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
         n = len(rows)
         probabilities = np.zeros(n, dtype=np.float64)
+        logits = np.zeros(n, dtype=np.float64)
         levels = np.zeros((n, len(ID2LABEL)), dtype=np.float64) if self.classifier is not None else None
+        level_logits = np.zeros((n, len(ID2LABEL)), dtype=np.float64) if self.classifier is not None else None
         shared = self.classifier is not None and self.classifier.config.freeze_encoder
         layers = [self.detector.config.layer_index] + ([self.classifier.config.layer_index] if shared else [])
         with tqdm(total=n, desc="Scoring", unit="row", disable=not progress) as bar:
@@ -147,6 +153,7 @@ class LCRPipeline:
                     document_mask=batch["document_mask"].to(device),
                 )
                 probabilities[indices] = out.probabilities.float().cpu().numpy()
+                logits[indices] = out.logits.float().cpu().numpy()
                 if self.classifier is not None and levels is not None:
                     if shared:
                         cls_out = self.classifier(
@@ -159,9 +166,12 @@ class LCRPipeline:
                             attention_mask=cls_batch["attention_mask"].to(device),
                         )
                     levels[indices] = cls_out.probabilities.float().cpu().numpy()
+                    level_logits[indices] = cls_out.logits.float().cpu().numpy()
                 bar.update(len(indices))
         return LCRPredictions(
             conflict_probability=probabilities,
             detected=probabilities >= self.detector.config.threshold,
             level_probabilities=levels,
+            conflict_logits=logits,
+            level_logits=level_logits,
         )

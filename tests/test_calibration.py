@@ -1,0 +1,55 @@
+"""Temperature scaling: fitted by NLL, lowers NLL on miscalibrated data, writes calibrated copies."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lcr_hub import CheckpointError, LCRDetector
+from lcr_hub.evaluation.calibration import calibrate, fit_temperature, negative_log_likelihood
+from lcr_hub.features import sha256_file
+
+
+def test_fit_recovers_a_known_binary_temperature():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 4, size=20000)
+    labels = (rng.random(20000) < 1 / (1 + np.exp(-logits / 3.0))).astype(int)  # true T = 3
+    assert fit_temperature(logits, labels) == pytest.approx(3.0, rel=0.05)
+
+
+def test_temperature_scaling_lowers_nll_on_miscalibrated_classes():
+    rng = np.random.default_rng(1)
+    true_logits = rng.normal(0, 1.5, size=(5000, 4))
+    probs = np.exp(true_logits) / np.exp(true_logits).sum(-1, keepdims=True)
+    targets = np.array([rng.choice(4, p=p) for p in probs])
+    overconfident = true_logits * 4  # a model four times too sure of itself
+    t = fit_temperature(overconfident, targets)
+    assert t == pytest.approx(4.0, rel=0.1)
+    assert negative_log_likelihood(overconfident, targets, t) < negative_log_likelihood(overconfident, targets) - 0.5
+
+
+@pytest.mark.slow
+def test_calibrate_writes_copies_with_the_fitted_temperature(tmp_path):
+    from lcr_hub._modules.paths import default_checkpoint
+    from lcr_hub.data import SAMPLE_DATA_PATH
+
+    records = calibrate([SAMPLE_DATA_PATH], tmp_path / "cal", progress=False)
+    for name in ("detector", "classifier"):
+        source, out = default_checkpoint(name), tmp_path / "cal" / name
+        assert sha256_file(out / "model.safetensors") == sha256_file(source / "model.safetensors")
+        config = json.loads((out / "config.json").read_text())
+        assert config["calibration_temperature"] == records[name]["temperature"]
+        metadata = json.loads((out / "training_metadata.json").read_text())
+        assert metadata["calibration"]["after"]["nll"] <= metadata["calibration"]["before"]["nll"] + 1e-9
+        card = (out / "README.md").read_text()
+        assert "## Calibration" in card and f"{records[name]['temperature']:.4f}" in card
+    model = LCRDetector.from_pretrained(tmp_path / "cal" / "detector")
+    assert model.config.calibration_temperature == records["detector"]["temperature"]
+    assert not [p for p in (tmp_path / "cal").iterdir() if p.name.startswith(".")]
+
+
+def test_calibrate_refuses_to_overwrite_its_source(tmp_path):
+    from lcr_hub._modules.paths import default_checkpoint
+
+    with pytest.raises(CheckpointError, match="source checkpoint"):
+        calibrate(["unused.jsonl"], default_checkpoint("detector").parent, progress=False)
