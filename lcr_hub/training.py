@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import datasets
@@ -22,6 +19,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._modules.atomic import staged_folder
 from ._modules.provenance import command_line, file_digests, framework, hardware
 from .cards import render_model_card
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
@@ -321,10 +319,7 @@ def _detection_examples(rows: list[dict]) -> list[dict]:
 
 def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics: dict, history: list[float],
             hyper: dict, n_train: int) -> dict:
-    output = Path(run.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    try:
+    with staged_folder(run.output) as staging:
         model.save_pretrained(staging)
         metadata = {
             "component": component,
@@ -344,15 +339,6 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
-        staging.chmod(0o755)  # mkdtemp creates 0700; a checkpoint folder is for everyone to read
-        for path in staging.iterdir():
-            path.chmod(0o644)
-        if output.exists():
-            shutil.rmtree(output)
-        staging.rename(output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return metadata
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
+from .._modules.atomic import staged_folder
 from .._modules.paths import default_checkpoint
 from .._modules.provenance import command_line, file_digests
 from ..cards import render_model_card
@@ -93,9 +93,7 @@ def _scores(logits: np.ndarray, targets: np.ndarray, temperature: float) -> dict
 
 
 def _write_calibrated(source: Path, output: Path, temperature: float, record: dict) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    try:
+    with staged_folder(output) as staging:
         for path in source.iterdir():
             if path.is_file():
                 shutil.copy2(path, staging / path.name)
@@ -109,13 +107,6 @@ def _write_calibrated(source: Path, output: Path, temperature: float, record: di
             metadata["calibration"] = record
             metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")
             (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
-        staging.chmod(0o755)
-        if output.exists():
-            shutil.rmtree(output)
-        staging.rename(output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def calibrate(
