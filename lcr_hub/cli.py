@@ -53,6 +53,28 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from ._modules.paths import default_checkpoint
+    from .evaluation.reference import validate_checkpoint
+
+    folders = [args.detector or default_checkpoint("detector"), args.classifier or default_checkpoint("classifier")]
+    reports = [validate_checkpoint(f, dtype=args.dtype, atol=args.atol, device=args.device) for f in folders]
+    for r in reports:
+        status = "ok" if r["ok"] else "DRIFT"
+        print(f"{status:<6} {r['model_type']:<15} max |drift| {r['max_abs_drift']:.3g} (tolerance {r['tolerance']:.3g}, "
+              f"{r['dtype']})  {r['folder']}")
+    if all(r["ok"] for r in reports):
+        return 0
+    print(
+        "Calibration drift detected: this machine's outputs differ from the reference outputs stored beside "
+        "the weights by more than the tolerance. Check that the weights are the released ones "
+        "(`sha256sum model.safetensors` against training_metadata.json) and the package versions in "
+        "`lcr-hub env` against the metadata's `framework`; a different dtype needs --dtype.",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def _cmd_env(args: argparse.Namespace) -> int:
     from .env import environment_report, format_environment
 
@@ -94,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--device", default="cpu")
     cal.add_argument("--no-progress", action="store_true")
     cal.set_defaults(func=_cmd_calibrate)
+
+    val = sub.add_parser("validate", help="Recompute the reference outputs stored beside the weights; exit 1 on drift.")
+    val.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
+    val.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
+    val.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    val.add_argument("--atol", type=float, help="Allowed |drift| per probability (default from the dtype).")
+    val.add_argument("--device", default="cpu")
+    val.set_defaults(func=_cmd_validate)
 
     env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")
     env.add_argument("--json", action="store_true", help="Print JSON.")

@@ -36,3 +36,6 @@ DEFAULT_SEED = 42
 
 # Environment variable naming the folder that holds the embedded checkpoints.
 CHECKPOINTS_ENV = "LCR_HUB_CHECKPOINTS"
+
+# Reference outputs written beside the weights by training, checked by `lcr-hub validate`.
+REFERENCE_NAME = "reference_outputs.json"

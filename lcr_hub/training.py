@@ -41,6 +41,7 @@ from .data import (
     train_validation_split,
 )
 from .evaluation.metrics import classifier_metrics, detector_metrics
+from .evaluation.reference import write_reference
 from .features import BaseEncoder, load_encoder, sha256_file
 from .modeling_lcr import LCRClassifier, LCRDetector
 
@@ -140,7 +141,7 @@ def _collate_documents(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     length = max(max(s.shape[0] for s in states), 1)
     hidden = states[0].shape[-1]
-    x = torch.zeros(len(states), length, hidden)
+    x = torch.zeros(len(states), length, hidden, dtype=states[0].dtype)
     attention = torch.zeros(len(states), length)
     documents = torch.full((len(states), length), -1, dtype=torch.long)
     for i, (s, d) in enumerate(zip(states, doc_ids)):
@@ -339,6 +340,7 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
+        write_reference(staging, model, prepared.encoder)
     return metadata
 
 

@@ -44,7 +44,9 @@ def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, 
                       consistent=[str(consistent)], progress=False)
     metadata = train_embedded_detector(run)
     folder = tmp_path / "a"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors", "training_metadata.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md", "config.json", "model.safetensors", "reference_outputs.json", "training_metadata.json"
+    ]
     saved = json.loads((folder / "training_metadata.json").read_text())
     assert saved == json.loads(json.dumps(metadata))
     assert saved["weights_sha256"] == sha256_file(folder / "model.safetensors")
