@@ -46,6 +46,11 @@ def test_calibrate_writes_copies_with_the_fitted_temperature(tmp_path):
     model = LCRDetector.from_pretrained(tmp_path / "cal" / "detector")
     assert model.config.calibration_temperature == records["detector"]["temperature"]
     assert not [p for p in (tmp_path / "cal").iterdir() if p.name.startswith(".")]
+    # The reference outputs follow the new temperature, so the calibrated copy validates.
+    from lcr_hub.evaluation.reference import validate_checkpoint
+
+    for name in ("detector", "classifier"):
+        assert validate_checkpoint(tmp_path / "cal" / name)["ok"]
 
 
 def test_calibrate_refuses_to_overwrite_its_source(tmp_path):

@@ -15,11 +15,12 @@ from .._modules.atomic import staged_folder
 from .._modules.paths import default_checkpoint
 from .._modules.provenance import command_line, file_digests
 from ..cards import render_model_card
-from ..constants import CONFIG_NAME, LEVEL2ID, METADATA_NAME, MODEL_CARD_NAME
+from ..constants import CONFIG_NAME, LEVEL2ID, METADATA_NAME, MODEL_CARD_NAME, REFERENCE_NAME
 from ..data import build_detection_dataset, load_lcr_dataset, resolve_data_files, train_validation_split
 from ..errors import CheckpointError
 from ..pipeline import LCRPipeline
 from .metrics import calibration_errors
+from .reference import write_reference
 
 
 def negative_log_likelihood(logits: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> float:
@@ -33,11 +34,14 @@ def negative_log_likelihood(logits: np.ndarray, targets: np.ndarray, temperature
     Returns:
         The mean negative log-likelihood.
     """
-    x = torch.as_tensor(np.asarray(logits), dtype=torch.float64) / temperature
-    y = torch.as_tensor(np.asarray(targets))
-    if x.dim() == 1:
-        return float(torch.nn.functional.binary_cross_entropy_with_logits(x, y.double()))
-    return float(torch.nn.functional.cross_entropy(x, y.long()))
+    x = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
+    return float(_nll(x / temperature, torch.as_tensor(np.asarray(targets))))
+
+
+def _nll(scaled: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    if scaled.dim() == 1:
+        return torch.nn.functional.binary_cross_entropy_with_logits(scaled, targets.double())
+    return torch.nn.functional.cross_entropy(scaled, targets.long())
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, max_iter: int = 200) -> float:
@@ -68,11 +72,7 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, max_iter: int = 
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        scaled = x / log_t.exp()
-        if x.dim() == 1:
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(scaled, y.double())
-        else:
-            loss = torch.nn.functional.cross_entropy(scaled, y.long())
+        loss = _nll(x / log_t.exp(), y)
         loss.backward()
         return loss
 
@@ -92,21 +92,23 @@ def _scores(logits: np.ndarray, targets: np.ndarray, temperature: float) -> dict
     return {"temperature": temperature, "nll": negative_log_likelihood(logits, targets, temperature), "ece": ece, "mce": mce}
 
 
-def _write_calibrated(source: Path, output: Path, temperature: float, record: dict) -> None:
+def _write_calibrated(source: Path, output: Path, model, encoder, record: dict) -> None:
+    """Copy ``source`` to ``output`` with ``model``'s (re-tempered) config and fresh references."""
     with staged_folder(output) as staging:
         for path in source.iterdir():
-            if path.is_file():
+            if path.is_file() and path.name != CONFIG_NAME:
                 shutil.copy2(path, staging / path.name)
-        config = json.loads((staging / CONFIG_NAME).read_text())
-        config["calibration_temperature"] = temperature
-        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        model.config.save_pretrained(staging)
         metadata_path = staging / METADATA_NAME
         if metadata_path.is_file():
             metadata = json.loads(metadata_path.read_text())
-            metadata["config"]["calibration_temperature"] = temperature
+            metadata["config"]["calibration_temperature"] = record["temperature"]
             metadata["calibration"] = record
             metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")
             (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
+        if (staging / REFERENCE_NAME).is_file():
+            # The stored probabilities depend on the temperature: recompute them.
+            write_reference(staging, model, encoder)
 
 
 def calibrate(
@@ -168,9 +170,11 @@ def calibrate(
         "classifier": (predictions.level_logits[positive], np.asarray([LEVEL2ID[v] for v in detection["conflict_level"]])[positive]),
     }
     records = {}
+    data_digests = file_digests(files)
     for name, source in (("detector", detector_path), ("classifier", classifier_path)):
         logits, y = targets[name]
-        before = _scores(logits, y, float(getattr(pipeline, name).config.calibration_temperature))
+        model = getattr(pipeline, name)
+        before = _scores(logits, y, float(model.config.calibration_temperature))
         temperature = fit_temperature(logits, y)
         after = _scores(logits, y, temperature)
         records[name] = {
@@ -179,8 +183,9 @@ def calibrate(
             "after": after,
             "n": int(len(y)),
             "split": {"name": split, "validation_fraction": validation_fraction, "seed": seed},
-            "data": file_digests(files),
+            "data": data_digests,
             "command": command_line(),
         }
-        _write_calibrated(source, output / name, temperature, records[name])
+        model.config.calibration_temperature = temperature
+        _write_calibrated(source, output / name, model, pipeline.encoder, records[name])
     return records

@@ -14,8 +14,7 @@ from .._modules.paths import default_checkpoint
 from .. import __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
 from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
-from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
-from ..data import resolve_data_files
+from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset, resolve_data_files
 from ..pipeline import LCRPipeline
 from ..training import seed_everything
 from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
