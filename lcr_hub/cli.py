@@ -26,6 +26,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         progress=not args.no_progress,
     )
+    if report is None:  # another process of a multi-process run: the main one reports
+        return 0
     print(format_report(report))
     if args.output:
         output = Path(args.output)
