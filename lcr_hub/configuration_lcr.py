@@ -69,6 +69,14 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         intermediate_size: Width of ``fc1`` (512 in the LCR design).
         attention_hidden_size: Width of the document-attention scorer's hidden layer
             (``pooling="documents"`` only).
+        mixing_layers: Number of trainable transformer blocks (BERT layout: post-norm
+            self-attention over the whole prompt, then a GELU feed-forward) applied to the
+            states before pooling, so that tokens of one document can be compared with the
+            others'. 0 (default) reads the base's states as they are. The embedded detector
+            initialises them from the base's blocks ``layer_index, layer_index + 1, ...``.
+        num_attention_heads: Attention heads of each mixing layer.
+        mixing_intermediate_size: Feed-forward width of each mixing layer.
+        layer_norm_eps: Epsilon of the mixing layers' LayerNorms.
         pooling: ``"mean"`` (masked mean over the prompt, the paper's design) or
             ``"documents"`` (each document pooled on its own with a learned attention, then
             compared pairwise; the strongest disagreement gives the logit).
@@ -97,6 +105,10 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         hidden_size: int = 4096,
         intermediate_size: int = 512,
         attention_hidden_size: int = 128,
+        mixing_layers: int = 0,
+        num_attention_heads: int = 12,
+        mixing_intermediate_size: int = 1536,
+        layer_norm_eps: float = 1e-12,
         pooling: str = "mean",
         calibration_temperature: float = 1.0,
         threshold: float = 0.6,
@@ -110,6 +122,13 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
             raise ConfigError(
                 f"LCRDetectorConfig.pooling must be one of {list(DETECTOR_POOLINGS)}, got {pooling!r}."
             )
+        if not isinstance(mixing_layers, int) or mixing_layers < 0:
+            raise ConfigError(f"LCRDetectorConfig.mixing_layers must be an int >= 0, got {mixing_layers!r}.")
+        if mixing_layers and hidden_size % num_attention_heads:
+            raise ConfigError(
+                f"LCRDetectorConfig: hidden_size {hidden_size} is not divisible by num_attention_heads "
+                f"{num_attention_heads}; pick a head count that divides it."
+            )
         if not calibration_temperature > 0:
             raise ConfigError(f"LCRDetectorConfig.calibration_temperature must be > 0, got {calibration_temperature!r}.")
         if not 0.0 <= threshold <= 1.0:
@@ -117,6 +136,10 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         self.hidden_size = hidden_size
         self.intermediate_size = intermediate_size
         self.attention_hidden_size = attention_hidden_size
+        self.mixing_layers = mixing_layers
+        self.num_attention_heads = num_attention_heads
+        self.mixing_intermediate_size = mixing_intermediate_size
+        self.layer_norm_eps = layer_norm_eps
         self.pooling = pooling
         self.calibration_temperature = float(calibration_temperature)
         self.threshold = float(threshold)

@@ -137,6 +137,40 @@ class _LCRPreTrainedModel(PreTrainedModel):
 # --------------------------------------------------------------------------- detector
 
 
+class LCRMixingLayer(nn.Module):
+    """One post-norm transformer block (BERT layout) over the prompt's states.
+
+    ``x = norm(x + attention(x))``, then ``x = norm(x + W_out(gelu(W_in(x))))``, with
+    padding masked out of the attention. The tensor names follow BERT's roles so that a
+    BERT-style base block can be copied in (see ``lcr_hub.training.copy_bert_layer``).
+    """
+
+    def __init__(self, config: LCRDetectorConfig) -> None:
+        super().__init__()
+        hidden = config.hidden_size
+        self.num_heads = config.num_attention_heads
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.attention_output = nn.Linear(hidden, hidden)
+        self.attention_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.intermediate = nn.Linear(hidden, config.mixing_intermediate_size)
+        self.output = nn.Linear(config.mixing_intermediate_size, hidden)
+        self.output_norm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, length, hidden = x.shape
+
+        def heads(t: torch.Tensor) -> torch.Tensor:
+            return t.view(batch, length, self.num_heads, hidden // self.num_heads).transpose(1, 2)
+
+        attended = nn.functional.scaled_dot_product_attention(
+            heads(self.query(x)), heads(self.key(x)), heads(self.value(x)), attn_mask=(mask > 0)[:, None, None, :]
+        )
+        x = self.attention_norm(x + self.attention_output(attended.transpose(1, 2).reshape(batch, length, hidden)))
+        return self.output_norm(x + self.output(nn.functional.gelu(self.intermediate(x))))
+
+
 class LCRDetector(_LCRPreTrainedModel):
     """Says whether the retrieved documents conflict, from a base model's hidden states.
 
@@ -165,6 +199,7 @@ class LCRDetector(_LCRPreTrainedModel):
     def __init__(self, config: LCRDetectorConfig) -> None:
         super().__init__(config)
         hidden = config.hidden_size
+        self.mixer = nn.ModuleList(LCRMixingLayer(config) for _ in range(config.mixing_layers))
         if config.pooling == "documents":
             self.doc_attention = nn.Sequential(
                 nn.Linear(hidden, config.attention_hidden_size), nn.Tanh(), nn.Linear(config.attention_hidden_size, 1)
@@ -207,6 +242,8 @@ class LCRDetector(_LCRPreTrainedModel):
         if attention_mask is None:
             attention_mask = torch.ones(hidden_states.shape[:2], device=hidden_states.device)
         mask = attention_mask.to(hidden_states.dtype)
+        for layer in self.mixer:
+            hidden_states = layer(hidden_states, mask)
         if self.config.pooling == "documents":
             logits = self._document_logits(hidden_states, mask, document_mask)
         else:

@@ -45,7 +45,8 @@ from .data import (
 from .evaluation.metrics import classifier_metrics, detector_metrics
 from .evaluation.reference import write_reference
 from .features import BaseEncoder, load_encoder, sha256_file
-from .modeling_lcr import LCRClassifier, LCRDetector
+from .errors import ConfigError
+from .modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -160,35 +161,85 @@ def _train_loop(
     *,
     epochs: int,
     batch_size: int,
-    learning_rate: float,
+    parameter_groups: list[dict],
     weight_decay: float,
     seed: int,
     desc: str,
     progress: bool,
+    lengths: Sequence[int] | None = None,
 ) -> list[float]:
+    """AdamW + one-cycle over ``parameter_groups`` (each with its own ``lr``).
+
+    Batches are random subsets each epoch, or, when ``lengths`` is given, fixed groups of
+    similar length visited in a random order (less padding for heads that attend over the
+    whole prompt).
+    """
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    steps_per_epoch = (n + batch_size - 1) // batch_size
+    optimizer = torch.optim.AdamW(parameter_groups, weight_decay=weight_decay)
+    buckets = length_sorted_batches(lengths, batch_size) if lengths is not None else None
+    steps_per_epoch = len(buckets) if buckets is not None else (n + batch_size - 1) // batch_size
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=learning_rate, total_steps=max(epochs * steps_per_epoch, 1), pct_start=0.1
+        optimizer, max_lr=[group["lr"] for group in parameter_groups],
+        total_steps=max(epochs * steps_per_epoch, 1), pct_start=0.1,
     )
     history = []
     model.train()
-    with tqdm(range(epochs), desc=desc, unit="epoch", disable=not progress) as bar:
-        for _ in bar:
-            order = torch.randperm(n, generator=generator).tolist()
+    with tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch", disable=not progress) as bar:
+        for _ in range(epochs):
+            if buckets is not None:
+                batches = [buckets[k] for k in torch.randperm(len(buckets), generator=generator).tolist()]
+            else:
+                order = torch.randperm(n, generator=generator).tolist()
+                batches = [order[start : start + batch_size] for start in range(0, n, batch_size)]
             total = 0.0
-            for start in range(0, n, batch_size):
-                loss = loss_of_batch(order[start : start + batch_size])
+            for batch in batches:
+                loss = loss_of_batch(batch)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
-                total += float(loss.detach()) * len(order[start : start + batch_size])
+                total += float(loss.detach()) * len(batch)
+                bar.update(1)
             history.append(total / max(n, 1))
             bar.set_postfix(loss=f"{history[-1]:.4f}")
     model.eval()
     return history
+
+
+@torch.no_grad()
+def copy_bert_layer(target: LCRMixingLayer, block: nn.Module) -> None:
+    """Copy a BERT-style encoder block (``BertLayer`` layout) into a detector mixing layer.
+
+    Args:
+        target: The mixing layer to overwrite.
+        block: A block with ``attention.self.{query,key,value}``, ``attention.output.{dense,
+            LayerNorm}``, ``intermediate.dense`` and ``output.{dense,LayerNorm}``.
+
+    Raises:
+        ConfigError: The block does not have that layout or its sizes differ.
+    """
+    pairs = {
+        "query": "attention.self.query", "key": "attention.self.key", "value": "attention.self.value",
+        "attention_output": "attention.output.dense", "attention_norm": "attention.output.LayerNorm",
+        "intermediate": "intermediate.dense", "output": "output.dense", "output_norm": "output.LayerNorm",
+    }
+    for name, source_name in pairs.items():
+        source = block.get_submodule(source_name) if _has_submodule(block, source_name) else None
+        mine = getattr(target, name)
+        if source is None or source.weight.shape != mine.weight.shape:
+            raise ConfigError(
+                f"Cannot initialise the detector's mixing layer from {type(block).__name__}: expected a BERT-style "
+                f"block with '{source_name}' of shape {tuple(mine.weight.shape)}. Use mixing_layers=0 for this base."
+            )
+        mine.load_state_dict(source.state_dict())
+
+
+def _has_submodule(module: nn.Module, name: str) -> bool:
+    try:
+        module.get_submodule(name)
+    except AttributeError:
+        return False
+    return True
 
 
 def train_head(
@@ -199,11 +250,17 @@ def train_head(
     epochs: int = 30,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
+    mixer_learning_rate: float = 5e-5,
     weight_decay: float = 0.1,
     seed: int = 42,
     progress: bool = True,
 ) -> list[float]:
     """Train a detector or a frozen-encoder classifier head on cached encoder states.
+
+    A detector with mixing layers (``config.mixing_layers > 0``) trains them at
+    ``mixer_learning_rate`` (they start from the base's own blocks and need small steps),
+    in bfloat16 autocast (several times faster on CPUs with AMX/AVX-512 BF16, and exactly
+    repeatable on one machine), with batches of similar length.
 
     Args:
         model: A freshly initialised :class:`LCRDetector` or :class:`LCRClassifier`
@@ -212,6 +269,7 @@ def train_head(
         labels: Targets aligned with ``features``: 0/1 for the detector, level ids 0..3
             for the classifier.
         epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
+        mixer_learning_rate: Peak learning rate of a detector's mixing layers.
         seed: Seed of the batch order and dropout.
         progress: Show a progress bar.
 
@@ -222,14 +280,22 @@ def train_head(
     dtype = torch.float32 if isinstance(model, LCRDetector) else torch.long
     y = torch.tensor(list(labels), dtype=dtype)
     layer = model.config.layer_index
+    mixer = getattr(model, "mixer", None) or nn.ModuleList()
+    mixer_ids = {id(p) for p in mixer.parameters()}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in mixer_ids], "lr": learning_rate}]
+    if len(mixer):
+        groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
         x, attention, documents = features.batch(layer, indices)
-        return model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
+            return model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
 
+    lengths = [s.shape[0] for s in features.states[layer]] if len(mixer) else None
     return _train_loop(
-        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
         weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
+        lengths=lengths,
     )
 
 
@@ -346,6 +412,12 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
     return metadata
 
 
+#: Trainable blocks of the embedded detector, initialised from the encoder's blocks after
+#: ``layer_index``. With 0 (a head on frozen features) the detector learned the benchmark's
+#: templates: 0.70-0.74 accuracy on the natural set even with generated training data.
+DETECTOR_MIXING_LAYERS = 1
+
+
 def train_embedded_detector(run: TrainingRun) -> dict:
     """Train the embedded ``documents``-pooling detector on the frozen default encoder.
 
@@ -367,17 +439,26 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     config = LCRDetectorConfig(
         hidden_size=prepared.encoder.model.config.hidden_size,
         pooling="documents",
+        mixing_layers=DETECTOR_MIXING_LAYERS,
+        num_attention_heads=prepared.encoder.model.config.num_attention_heads,
+        mixing_intermediate_size=prepared.encoder.model.config.intermediate_size,
+        layer_norm_eps=prepared.encoder.model.config.layer_norm_eps,
         layer_index=prepared.layer,
         base_model_name_or_path=DEFAULT_ENCODER_ID,
         base_model_revision=DEFAULT_ENCODER_REVISION,
     )
-    hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
-             "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
+    hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+             "mixer_learning_rate": 5e-5, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
+             "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
+             "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + DETECTOR_MIXING_LAYERS - 1}"}
     torch.manual_seed(run.seed)
     model = LCRDetector(config)
+    for i, layer in enumerate(model.mixer):
+        copy_bert_layer(layer, prepared.encoder.model.encoder.layer[prepared.layer + i])
     history = train_head(
         model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
-        learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
+        learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper["mixer_learning_rate"],
+        weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():

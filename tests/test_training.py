@@ -6,10 +6,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from lcr_hub import LCRClassifier, LCRDetector
 from lcr_hub.features import sha256_file
-from lcr_hub.training import TrainingRun, encode_rows, length_sorted_batches, train_embedded_detector
+from lcr_hub import LCRDetectorConfig
+from lcr_hub.errors import ConfigError
+from lcr_hub.modeling_lcr import LCRMixingLayer
+from lcr_hub.training import TrainingRun, copy_bert_layer, encode_rows, length_sorted_batches, train_embedded_detector
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,6 +34,29 @@ def test_encode_rows_keeps_real_tokens_and_document_ids(encoder, tiny_training_d
         ids = features.document_ids[i]
         assert features.states[3][i].shape == (len(ids), 384)
         assert set(ids.tolist()) - {-1} == set(range(len(row["documents"])))
+
+
+@pytest.mark.slow
+def test_mixing_layer_copied_from_a_base_block_reproduces_that_block(encoder):
+    from lcr_hub.data import format_example
+
+    rows = [("When did it open?", ["It opened in 1911.", "The opening was in 1914, after delays."]),
+            ("Who built it?", ["Mara Holt built it.", "It was built by a firm.", "Nobody knows."])]
+    examples = [format_example(q, docs, " [SEP] ") for q, docs in rows]
+    states, batch = encoder.hidden_states(examples, [3, 4])
+    config = LCRDetectorConfig(hidden_size=384, num_attention_heads=12, mixing_intermediate_size=1536, mixing_layers=1)
+    layer = LCRMixingLayer(config)
+    copy_bert_layer(layer, encoder.model.encoder.layer[3])
+    with torch.inference_mode():
+        out = layer(states[3], batch["attention_mask"])
+    real = batch["attention_mask"].bool()
+    torch.testing.assert_close(out[real], states[4][real], atol=1e-4, rtol=1e-4)
+
+
+def test_copy_bert_layer_refuses_a_block_of_another_layout():
+    layer = LCRMixingLayer(LCRDetectorConfig(hidden_size=8, num_attention_heads=2, mixing_intermediate_size=16))
+    with pytest.raises(ConfigError, match="BERT-style block"):
+        copy_bert_layer(layer, torch.nn.Linear(8, 8))
 
 
 @pytest.mark.slow
