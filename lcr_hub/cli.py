@@ -26,6 +26,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         progress=not args.no_progress,
     )
+    if report is None:  # another process of a multi-process run: the main one reports
+        return 0
     print(format_report(report))
     if args.output:
         output = Path(args.output)
@@ -55,19 +57,30 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from ._modules.paths import default_checkpoint
-    from .evaluation.reference import validate_checkpoint
+    from .evaluation.reference import validate_checkpoints
 
     folders = [args.detector or default_checkpoint("detector"), args.classifier or default_checkpoint("classifier")]
-    reports = [validate_checkpoint(f, dtype=args.dtype, atol=args.atol, device=args.device) for f in folders]
+    reports = validate_checkpoints(
+        folders, dtype=args.dtype, atol=args.atol, device=args.device, recompute_figures=not args.reference_only
+    )
     for r in reports:
         status = "ok" if r["ok"] else "DRIFT"
         print(f"{status:<6} {r['model_type']:<15} max |drift| {r['max_abs_drift']:.3g} (tolerance {r['tolerance']:.3g}, "
               f"{r['dtype']})  {r['folder']}")
+        c = r["calibration"]
+        if not c["checked"]:
+            print(f"       calibration figures not recomputed: {c['reason']}")
+            continue
+        print(f"       validation set '{c['set']}' ({c['n']} examples, stored {c['stored_n']}; temperature "
+              f"{c['temperature']:.4g}; tolerance {c['tolerance']:.3g}):")
+        for name, f in c["figures"].items():
+            print(f"       {'ok' if f['ok'] else 'DRIFT':<6} {name:<6} stored {f['stored']:.6f}  here {f['recomputed']:.6f}  "
+                  f"|drift| {f['drift']:.3g}")
     if all(r["ok"] for r in reports):
         return 0
     print(
-        "Calibration drift detected: this machine's outputs differ from the reference outputs stored beside "
-        "the weights by more than the tolerance. Check that the weights are the released ones "
+        "Calibration drift detected: this machine's outputs differ from the reference outputs or validation "
+        "figures stored beside the weights by more than the tolerance. Check that the weights are the released ones "
         "(`sha256sum model.safetensors` against training_metadata.json) and the package versions in "
         "`lcr-hub env` against the metadata's `framework`; a different dtype needs --dtype.",
         file=sys.stderr,
@@ -117,12 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--no-progress", action="store_true")
     cal.set_defaults(func=_cmd_calibrate)
 
-    val = sub.add_parser("validate", help="Recompute the reference outputs stored beside the weights; exit 1 on drift.")
+    val = sub.add_parser("validate", help="Recompute the reference outputs and validation ECE/Brier stored beside the weights; exit 1 on drift.")
     val.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     val.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     val.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
     val.add_argument("--atol", type=float, help="Allowed |drift| per probability (default from the dtype).")
     val.add_argument("--device", default="cpu")
+    val.add_argument("--reference-only", action="store_true",
+                     help="Skip recomputing ECE/Brier on the training run's validation set (minutes on CPU).")
     val.set_defaults(func=_cmd_validate)
 
     env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")

@@ -39,3 +39,8 @@ CHECKPOINTS_ENV = "LCR_HUB_CHECKPOINTS"
 
 # Reference outputs written beside the weights by training, checked by `lcr-hub validate`.
 REFERENCE_NAME = "reference_outputs.json"
+
+# Training metadata: the role of the files split into train and validation parts, and the
+# name of the validation part in `validation` (whose ECE/Brier `lcr-hub validate` recomputes).
+SPLIT_ROLE = "train+validation"
+VALIDATION_SET = "benchmark_dev"

@@ -118,6 +118,23 @@ class LCRPipeline:
         )
         return cls(detector_model, encoder, classifier_model)
 
+    def batches(self, rows: Sequence[Mapping], batch_size: int = 32) -> list[list[int]]:
+        """The batches :meth:`predict` runs: row indices grouped by formatted length.
+
+        A row's probabilities depend (in the last bits) on the rows padded with it, so
+        running these batches anywhere, in any order, gives :meth:`predict`'s results.
+
+        Args:
+            rows: As for :meth:`predict`.
+            batch_size: Rows per encoder pass.
+
+        Returns:
+            Lists of indices into ``rows``, longest rows first; each index appears once.
+        """
+        separator = document_separator(self.encoder.tokenizer)
+        lengths = [len(format_example(row["query"], row["documents"], separator).text) for row in rows]
+        return length_sorted_batches(lengths, batch_size)
+
     @torch.inference_mode()
     def predict(
         self, rows: Sequence[Mapping], *, batch_size: int = 32, progress: bool = True
@@ -142,7 +159,7 @@ class LCRPipeline:
         shared = self.classifier is not None and self.classifier.config.freeze_encoder
         layers = [self.detector.config.layer_index] + ([self.classifier.config.layer_index] if shared else [])
         with tqdm(total=n, desc="Scoring", unit="row", disable=not progress) as bar:
-            for indices in length_sorted_batches([len(f.text) for f in formatted], batch_size):
+            for indices in self.batches(rows, batch_size):
                 batch_examples = [formatted[i] for i in indices]
                 hidden, batch = self.encoder.hidden_states(batch_examples, layers)
                 device = self.encoder.device

@@ -29,6 +29,8 @@ from .constants import (
     LEVEL2ID,
     METADATA_NAME,
     MODEL_CARD_NAME,
+    SPLIT_ROLE,
+    VALIDATION_SET,
     WEIGHTS_NAME,
 )
 from .data import (
@@ -368,11 +370,11 @@ def _prepare(run: TrainingRun) -> _RunData:
         return load_lcr_dataset(resolved)
 
     train_rows, validation_rows = train_validation_split(
-        load(run.data, "train+validation"), validation_fraction=run.validation_fraction, seed=run.seed
+        load(run.data, SPLIT_ROLE), validation_fraction=run.validation_fraction, seed=run.seed
     )
     train = train_rows.to_list() + (load(run.extra_train, "train").to_list() if run.extra_train else [])
     negatives = load(run.consistent, "train-negatives").to_list() if run.consistent else []
-    evaluation = {"benchmark_dev": validation_rows.to_list()}
+    evaluation = {VALIDATION_SET: validation_rows.to_list()}
     for name, paths in run.report.items():
         evaluation[name] = load(paths, f"report:{name}").to_list()
     encoder = load_encoder()

@@ -72,3 +72,15 @@ def bench_dev() -> Path:
     if not BENCH_DEV.is_dir():
         pytest.skip(f"benchmark data not found at {BENCH_DEV}")
     return BENCH_DEV
+
+
+@pytest.fixture(scope="session")
+def tiny_detector(tiny_training_data, tmp_path_factory) -> Path:
+    """A detector trained for two epochs on ``tiny_training_data`` (validation part: 8 rows, 16 examples)."""
+    from lcr_hub.training import TrainingRun, train_embedded_detector
+
+    folder = tmp_path_factory.mktemp("tiny") / "detector"
+    train_embedded_detector(
+        TrainingRun(data=[str(tiny_training_data)], output=str(folder), epochs=2, validation_fraction=0.25, progress=False)
+    )
+    return folder

@@ -1,6 +1,7 @@
 """`lcr-hub evaluate` and the pipeline on the embedded checkpoints."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,33 @@ def test_evaluate_writes_plots(tmp_path):
         assert image.shape[0] >= 400 and image.shape[1] >= 500
         assert image.std() > 10  # not blank: axes, bars and text
     assert not list((tmp_path / "plots").glob("*.tmp.png"))
+
+
+@pytest.mark.slow
+def test_two_processes_give_the_one_process_report(tmp_path):
+    # 9 rows -> 18 examples -> batches of 4, 4, 4, 4, 2: five batches on two processes, so
+    # Accelerate pads the last round with a repeated batch that gather_for_metrics must drop.
+    data = tmp_path / "nine.jsonl"
+    data.write_text("\n".join(SAMPLE_DATA_PATH.read_text().splitlines()[:9]) + "\n")
+    # torchrun gives each process one thread; the single process gets the same, since the
+    # thread count changes float32 reductions (and so the last bits of the probabilities).
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    args = ["-m", "lcr_hub", "evaluate", "--data", str(data), "--batch-size", "4", "--bootstrap", "100", "--no-progress"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    outputs = {}
+    for name, launcher, extra in (("one", [sys.executable], []), ("two", torchrun, ["--plots", str(tmp_path / "plots")])):
+        outputs[name] = tmp_path / f"{name}.json"
+        result = subprocess.run(
+            [*launcher, *args, "--output", str(outputs[name]), *extra],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        # Only the main process prints the table and writes the files.
+        assert result.stdout.count("rows: 9 ") == 1 and result.stdout.count("wrote ") == 1, result.stdout
+    one, two = (json.loads(outputs[name].read_text()) for name in ("one", "two"))
+    for key in ("n_rows", "n_detection_examples", "detector", "classifier", "oracle_majority_vote", "bootstrap"):
+        assert one[key] == two[key], key  # exact: the same floats, bit for bit
+    assert two["detector"]["n"] == 18 and two["classifier"]["n"] == 9 and two["throughput"]["examples"] == 18
+    assert (one["provenance"]["num_processes"], two["provenance"]["num_processes"]) == (1, 2)
+    assert two["provenance"]["distributed_type"] == "MULTI_CPU"
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["confusion_matrix.png", "reliability_diagram.png"]

@@ -20,7 +20,7 @@ from ..data import build_detection_dataset, load_lcr_dataset, resolve_data_files
 from ..errors import CheckpointError
 from ..pipeline import LCRPipeline
 from .metrics import calibration_errors
-from .reference import write_reference
+from .reference import figures_temperature, write_reference
 
 
 def negative_log_likelihood(logits: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> float:
@@ -102,6 +102,8 @@ def _write_calibrated(source: Path, output: Path, model, encoder, record: dict) 
         metadata_path = staging / METADATA_NAME
         if metadata_path.is_file():
             metadata = json.loads(metadata_path.read_text())
+            # The stored validation figures keep the temperature they were measured at.
+            record["validation_temperature"] = figures_temperature(metadata)
             metadata["config"]["calibration_temperature"] = record["temperature"]
             metadata["calibration"] = record
             metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")

@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
+from accelerate import Accelerator
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
 from .._modules.paths import default_checkpoint
 from .. import __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
 from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset, resolve_data_files
-from ..pipeline import LCRPipeline
+from ..errors import LCRHubError
+from ..pipeline import LCRPipeline, LCRPredictions
 from ..training import seed_everything
 from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
 
@@ -48,6 +53,56 @@ def _oracle(detection) -> dict:
     }
 
 
+_PREDICTION_FIELDS = ("conflict_probability", "conflict_logits", "level_probabilities", "level_logits")
+
+
+def _predict_in_processes(
+    pipeline: LCRPipeline, examples: list[dict], batch_size: int, accelerator: Accelerator, progress: bool
+) -> LCRPredictions:
+    """Run the pipeline's batches across the accelerator's processes; return every row, in order, everywhere.
+
+    The batches are :meth:`LCRPipeline.batches`, fixed before sharding, so each row is padded
+    with the same rows whatever the number of processes and its probabilities are the same
+    bits. Accelerate deals whole batches to the processes, pads the last round with repeated
+    batches, and ``gather_for_metrics`` drops those repeats; the gathered rows are put back in
+    their original order and checked to hold each index exactly once.
+    """
+    batches = pipeline.batches(examples, batch_size)
+    loader = accelerator.prepare_data_loader(DataLoader(batches, batch_size=1, collate_fn=list), device_placement=False)
+    parts: list[dict] = []
+    with tqdm(total=len(examples), desc="Scoring", unit="row", disable=not (progress and accelerator.is_main_process)) as bar:
+        for (indices,) in loader:
+            predicted = pipeline.predict([examples[i] for i in indices], batch_size=len(indices), progress=False)
+            part = {"index": np.asarray(indices), **{k: getattr(predicted, k) for k in _PREDICTION_FIELDS}}
+            gathered = accelerator.gather_for_metrics([part], use_gather_object=True)
+            parts.extend(gathered)
+            bar.update(sum(len(g["index"]) for g in gathered))
+    index = np.concatenate([p["index"] for p in parts]) if parts else np.zeros(0, dtype=int)
+    order = np.argsort(index, kind="stable")
+    if not np.array_equal(index[order], np.arange(len(examples))):
+        raise LCRHubError(
+            f"{accelerator.num_processes} processes returned {len(index)} predictions for {len(examples)} examples "
+            f"({len(examples) - len(np.unique(index))} missing, {len(index) - len(np.unique(index))} repeated); "
+            "report this with the launch command."
+        )
+
+    def joined(key: str) -> np.ndarray | None:
+        if not parts or parts[0][key] is None:
+            return None
+        return np.concatenate([p[key] for p in parts])[order]
+
+    probabilities = joined("conflict_probability")
+    if probabilities is None:
+        probabilities = np.zeros(0)
+    return LCRPredictions(
+        conflict_probability=probabilities,
+        detected=probabilities >= pipeline.detector.config.threshold,
+        level_probabilities=joined("level_probabilities"),
+        conflict_logits=joined("conflict_logits"),
+        level_logits=joined("level_logits"),
+    )
+
+
 def evaluate(
     data: Sequence[str | os.PathLike] | None = None,
     *,
@@ -60,18 +115,24 @@ def evaluate(
     plots: str | os.PathLike | None = None,
     deterministic: bool = False,
     progress: bool = True,
-) -> dict:
+) -> dict | None:
     """Evaluate a detector (and a classifier) on LCR rows and their consistent twins.
 
     The detection set holds every row that has a conflict (label 1) and its consistent twin
     (label 0); the classifier is scored on the conflicting rows. Rows are de-duplicated by id.
+
+    Launched in several processes (``torchrun``, ``accelerate launch``), each process scores
+    a share of the batches; the predictions are gathered with Accelerate and the metrics,
+    intervals and plots are computed once, on the main process, on the same arrays in the
+    same order as a single process would, so the figures are identical.
 
     Args:
         data: LCR JSONL files or folders (default: the package's hand-written sample).
         detector: Detector folder (default: the embedded checkpoint).
         classifier: Classifier folder (default: the embedded checkpoint).
         batch_size: Rows per encoder pass.
-        device: ``cpu``, ``cuda``, ``cuda:1``...
+        device: ``cpu``, ``cuda``, ``cuda:1``... With several processes, ``cpu`` or each
+            process's own GPU (Accelerate's ``device``).
         bootstrap: Replicates of the 95% bootstrap intervals of the headline metrics
             (rows and their twins resampled together; 0 disables).
         seed: Seed of the bootstrap.
@@ -82,7 +143,8 @@ def evaluate(
         progress: Show progress bars.
 
     Returns:
-        The report (see the README for its keys).
+        The report (see the README for its keys); None on the other processes of a
+        multi-process run.
 
     Raises:
         DataError: A data file is missing or has a bad row.
@@ -96,12 +158,17 @@ def evaluate(
     detection = build_detection_dataset(rows)
     detector_path = Path(detector) if detector else default_checkpoint("detector")
     classifier_path = Path(classifier) if classifier else default_checkpoint("classifier")
+    accelerator = Accelerator(cpu=torch.device(device).type == "cpu")
+    if accelerator.num_processes > 1 and accelerator.device.type != "cpu":
+        device = str(accelerator.device)  # each process on its own GPU
     pipeline = LCRPipeline.from_pretrained(detector_path, classifier_path, device=device)
 
     examples = detection.to_list()
     start = time.perf_counter()
-    predictions = pipeline.predict(examples, batch_size=batch_size, progress=progress)
+    predictions = _predict_in_processes(pipeline, examples, batch_size, accelerator, progress)
     seconds = time.perf_counter() - start
+    if not accelerator.is_main_process:
+        return None
 
     labels = np.asarray(detection["label"], dtype=int)
     levels = np.asarray(detection["conflict_level"])
@@ -166,6 +233,8 @@ def evaluate(
             "seed": seed,
             "deterministic": deterministic,
             "device": device,
+            "num_processes": accelerator.num_processes,
+            "distributed_type": accelerator.distributed_type.value,
             "hardware": hardware(device),
             "wall_time_s": time.perf_counter() - wall_start,
         },

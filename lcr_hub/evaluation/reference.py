@@ -3,7 +3,10 @@
 Training writes ``reference_outputs.json``: a small fixed set of inputs (the first rows of
 the bundled sample and their consistent twins) and the exact probabilities the model gave
 them. Validation recomputes those probabilities on this machine and reports the drift
-against a tolerance derived from the dtype.
+against a tolerance derived from the dtype. When the training data is here (the metadata
+records each file's path and sha256), it also recomputes the calibration figures (ECE,
+and Brier for the detector) on the validation part of the training split and compares
+them with the stored ones.
 """
 
 from __future__ import annotations
@@ -11,18 +14,35 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Sequence
 
+import datasets
 import numpy as np
 import torch
 from transformers import AutoModel
 
-from ..constants import REFERENCE_NAME
-from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
+from ..constants import LEVEL2ID, METADATA_NAME, REFERENCE_NAME, SPLIT_ROLE, VALIDATION_SET
+from ..data import (
+    SAMPLE_DATA_PATH,
+    build_detection_dataset,
+    document_separator,
+    format_example,
+    load_lcr_dataset,
+    train_validation_split,
+)
 from ..errors import CheckpointError
-from ..features import BaseEncoder, load_encoder
+from ..features import BaseEncoder, load_encoder, sha256_file
+from .metrics import classifier_metrics, detector_metrics
 
 #: Default absolute tolerance on a probability, by the dtype the check runs in.
 TOLERANCES = {"float32": 1e-4, "float16": 5e-3, "bfloat16": 2e-2}
+#: Default absolute tolerance on a recomputed validation ECE or Brier score, by dtype. Beyond
+#: the probabilities' own drift, one example crossing a bin edge moves the ECE by up to 2/n
+#: (0.004 on the 538 examples of the embedded detector's validation set). Measured on this
+#: project's CPU: drift 0 (float32) and at most 3.3e-4 (bfloat16) on the embedded checkpoints.
+FIGURE_TOLERANCES = {"float32": 5e-3, "float16": 1e-2, "bfloat16": 2e-2}
+#: The calibration figures recomputed per component (keys of the metrics dicts).
+CALIBRATION_FIGURES = {"detector": ("ece", "brier"), "classifier": ("ece",)}
 N_REFERENCE_ROWS = 4
 
 
@@ -35,13 +55,159 @@ def reference_examples() -> list[dict]:
 
 def compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
     """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples."""
-    from ..training import encode_rows, predict_head
+    from ..training import encode_rows
 
     features = encode_rows(encoder, examples, [model.config.layer_index], batch_size=len(examples), progress=False)
+    return _head_outputs(model, features)
+
+
+def _head_outputs(model, features) -> np.ndarray:
+    """``predict_head`` on cached states cast to the model's dtype (the states are not modified)."""
+    from ..training import EncodedRows, predict_head
+
     model_dtype = next(model.parameters()).dtype
-    for layer, states in features.states.items():
-        features.states[layer] = [s.to(model_dtype) for s in states]
-    return predict_head(model, features)
+    cast = {layer: [s.to(model_dtype) for s in states] for layer, states in features.states.items()}
+    return predict_head(model, EncodedRows(states=cast, document_ids=features.document_ids))
+
+
+class _SharedStates:
+    """Encoder states by formatted text, so that models on one encoder share one pass over a set."""
+
+    def __init__(self, encoder: BaseEncoder) -> None:
+        self.encoder = encoder
+        self._separator = document_separator(encoder.tokenizer)
+        self._states: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def of(self, examples: list[dict], layer: int):
+        """:class:`~lcr_hub.training.EncodedRows` of ``examples``, encoding only the unseen ones."""
+        from ..training import EncodedRows, encode_rows
+
+        keys = [(layer, format_example(e["query"], e["documents"], self._separator).text) for e in examples]
+        missing = [i for i, key in enumerate(keys) if key not in self._states]
+        if missing:
+            new = encode_rows(self.encoder, [examples[i] for i in missing], [layer], desc="Encoding validation set")
+            for j, i in enumerate(missing):
+                self._states[keys[i]] = (new.states[layer][j], new.document_ids[j])
+        return EncodedRows(
+            states={layer: [self._states[k][0] for k in keys]}, document_ids=[self._states[k][1] for k in keys]
+        )
+
+
+def figures_temperature(metadata: dict) -> float:
+    """The temperature the stored ``validation`` figures were measured at.
+
+    Training measures them at its config's temperature; ``lcr-hub calibrate`` changes the
+    temperature but not those figures, and records the one they belong to.
+
+    Args:
+        metadata: A checkpoint's ``training_metadata.json``.
+
+    Returns:
+        The temperature.
+
+    Example:
+        ```python
+        >>> figures_temperature({"config": {"calibration_temperature": 1.7},
+        ...                      "calibration": {"before": {"temperature": 1.0}}})
+        1.0
+        ```
+    """
+    calibration = metadata.get("calibration")
+    if calibration:
+        return float(calibration.get("validation_temperature", calibration["before"]["temperature"]))
+    return float(metadata["config"]["calibration_temperature"])
+
+
+def _candidates(recorded: str, folder: Path) -> list[Path]:
+    path = Path(recorded)
+    bases = [Path("/")] if path.is_absolute() else [Path.cwd(), *folder.resolve().parents]
+    return [base / path for base in bases if (base / path).is_file()]
+
+
+def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.Dataset | None, str | None]:
+    """The validation part of a training run's split, if its data files are here unchanged.
+
+    The metadata records the split files (role ``train+validation``) with their sha256, and
+    the split's seed and fraction. Relative paths are looked up from the current folder and
+    from each folder above the checkpoint (training records them relative to where it ran).
+
+    Args:
+        folder: The checkpoint folder.
+        metadata: Its ``training_metadata.json``.
+
+    Returns:
+        ``(rows, None)``, or ``(None, why)`` when a file is missing or differs.
+
+    Example:
+        ```python
+        >>> import json
+        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> folder = default_checkpoint("detector")
+        >>> rows, why = held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
+        >>> len(rows) if rows is not None else why  # 270 with ../shared/data/lcr-bench beside the repo
+        270
+        ```
+    """
+    folder = Path(folder)
+    records = [f for f in metadata.get("data", {}).get("files", []) if f.get("role") == SPLIT_ROLE]
+    if not records:
+        return None, f"{METADATA_NAME} records no '{SPLIT_ROLE}' data files"
+    paths = []
+    for record in records:
+        found = _candidates(record["path"], folder)
+        if not found:
+            return None, (
+                f"training data {record['path']} (recorded in {METADATA_NAME}) is not under the current folder "
+                "or a folder above the checkpoint; run from the folder training ran in to check these figures too"
+            )
+        digests = {path: sha256_file(path) for path in found}
+        matching = [path for path, digest in digests.items() if digest == record["sha256"]]
+        if not matching:
+            return None, (
+                f"{found[0]} has sha256 {digests[found[0]]}, but {METADATA_NAME} records {record['sha256']}: "
+                "it is not the data the stored figures were measured on"
+            )
+        paths.append(matching[0])
+    split = metadata["data"]["split"]
+    rows = load_lcr_dataset(paths)
+    return train_validation_split(rows, validation_fraction=split["validation_fraction"], seed=split["seed"])[1], None
+
+
+def _recompute_figures(model, metadata: dict, rows: datasets.Dataset, states: _SharedStates, dtype: str) -> dict:
+    """Recompute the stored calibration figures of ``model`` on its validation rows."""
+    component = metadata["component"]
+    stored = metadata["validation"][VALIDATION_SET]
+    temperature = figures_temperature(metadata)
+    trained_temperature, model.config.calibration_temperature = model.config.calibration_temperature, temperature
+    try:
+        if component == "detector":
+            examples = build_detection_dataset(rows).to_list()
+            probabilities = _head_outputs(model, states.of(examples, model.config.layer_index))
+            metrics = detector_metrics(
+                [e["label"] for e in examples], probabilities, [e["conflict_level"] for e in examples],
+                model.config.threshold,
+            )
+        else:
+            examples = rows.to_list()
+            probabilities = _head_outputs(model, states.of(examples, model.config.layer_index))
+            metrics = classifier_metrics([LEVEL2ID[e["conflict_level"]] for e in examples], probabilities)
+    finally:
+        model.config.calibration_temperature = trained_temperature
+    tolerance = FIGURE_TOLERANCES[dtype]
+    figures = {}
+    for name in CALIBRATION_FIGURES[component]:
+        drift = abs(metrics[name] - stored[name])
+        figures[name] = {"stored": stored[name], "recomputed": metrics[name], "drift": drift, "ok": drift <= tolerance}
+    return {
+        "checked": True,
+        "set": VALIDATION_SET,
+        "n": metrics["n"],
+        "stored_n": stored["n"],
+        "temperature": temperature,
+        "tolerance": tolerance,
+        "figures": figures,
+        "ok": metrics["n"] == stored["n"] and all(f["ok"] for f in figures.values()),
+    }
 
 
 def write_reference(folder: str | os.PathLike, model, encoder: BaseEncoder) -> dict:
@@ -56,44 +222,105 @@ def write_reference(folder: str | os.PathLike, model, encoder: BaseEncoder) -> d
     return record
 
 
-def validate_checkpoint(
-    folder: str | os.PathLike, *, dtype: str = "float32", atol: float | None = None, device: str = "cpu"
-) -> dict:
-    """Recompute a checkpoint's reference outputs here and measure the drift.
+def validate_checkpoints(
+    folders: Sequence[str | os.PathLike],
+    *,
+    dtype: str = "float32",
+    atol: float | None = None,
+    device: str = "cpu",
+    recompute_figures: bool = True,
+) -> list[dict]:
+    """Recompute checkpoints' reference outputs and validation calibration figures here.
+
+    Models on the same encoder share one encoder pass over their validation set.
 
     Args:
-        folder: A detector or classifier folder holding ``reference_outputs.json``.
+        folders: Detector or classifier folders holding ``reference_outputs.json``.
         dtype: ``float32``, ``float16`` or ``bfloat16``: the precision to check in.
-        atol: Allowed absolute difference per probability (default from the dtype).
+        atol: Allowed absolute difference per reference probability (default from the
+            dtype); the figures' tolerance is :data:`FIGURE_TOLERANCES` of the dtype.
         device: Where to run.
+        recompute_figures: Also recompute ECE (and Brier) on the validation part of the
+            training split when its files are here with their recorded sha256 (minutes on
+            a CPU); False checks the reference outputs only (seconds).
 
     Returns:
-        ``{"folder", "model_type", "dtype", "tolerance", "max_abs_drift", "ok"}``.
+        Per folder ``{"folder", "model_type", "dtype", "tolerance", "max_abs_drift",
+        "calibration", "ok"}``; ``calibration`` is ``{"checked": False, "reason"}`` or
+        ``{"checked": True, "set", "n", "stored_n", "temperature", "tolerance", "figures":
+        {name: {"stored", "recomputed", "drift", "ok"}}, "ok"}``; ``ok`` is False on any drift.
+
+    Raises:
+        CheckpointError: A folder has no reference outputs.
+
+    Example:
+        ```python
+        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> [r["ok"] for r in validate_checkpoints([default_checkpoint("detector")], recompute_figures=False)]
+        [True]
+        ```
+    """
+    if dtype not in TOLERANCES:
+        raise ValueError(f"dtype must be one of {sorted(TOLERANCES)}, got {dtype!r}")
+    torch_dtype = getattr(torch, dtype)
+    shared: dict[tuple[str, str | None], _SharedStates] = {}
+    reports = []
+    for folder in map(Path, folders):
+        reference_path = folder / REFERENCE_NAME
+        if not reference_path.is_file():
+            raise CheckpointError(
+                f"{reference_path} is missing: only checkpoints written by lcr_hub's training scripts carry "
+                "reference outputs. Retrain, or evaluate the folder with `lcr-hub evaluate` instead."
+            )
+        reference = json.loads(reference_path.read_text())
+        model = AutoModel.from_pretrained(folder, dtype=torch_dtype).to(device).eval()
+        key = (model.config.base_model_name_or_path, model.config.base_model_revision)
+        if key not in shared:
+            shared[key] = _SharedStates(load_encoder(*key, device=device))
+        got = compute_outputs(model, shared[key].encoder, reference["inputs"])
+        drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
+        tolerance = TOLERANCES[dtype] if atol is None else atol
+        calibration = {"checked": False, "reason": "not asked for (reference outputs only)"}
+        if recompute_figures:
+            calibration = _check_figures(folder, model, shared[key], dtype)
+        reports.append({
+            "folder": str(folder),
+            "model_type": model.config.model_type,
+            "dtype": dtype,
+            "tolerance": tolerance,
+            "max_abs_drift": drift,
+            "calibration": calibration,
+            "ok": drift <= tolerance and calibration.get("ok", True),
+        })
+    return reports
+
+
+def _check_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:
+    metadata_path = folder / METADATA_NAME
+    if not metadata_path.is_file():
+        return {"checked": False, "reason": f"no {METADATA_NAME}: no stored figures to compare with"}
+    metadata = json.loads(metadata_path.read_text())
+    if VALIDATION_SET not in metadata.get("validation", {}):
+        return {"checked": False, "reason": f"{METADATA_NAME} stores no '{VALIDATION_SET}' figures"}
+    rows, reason = held_out_rows(folder, metadata)
+    if rows is None:
+        return {"checked": False, "reason": reason}
+    return _recompute_figures(model, metadata, rows, states, dtype)
+
+
+def validate_checkpoint(
+    folder: str | os.PathLike,
+    *,
+    dtype: str = "float32",
+    atol: float | None = None,
+    device: str = "cpu",
+    recompute_figures: bool = True,
+) -> dict:
+    """:func:`validate_checkpoints` of one folder.
 
     Raises:
         CheckpointError: The folder has no reference outputs.
     """
-    folder = Path(folder)
-    reference_path = folder / REFERENCE_NAME
-    if not reference_path.is_file():
-        raise CheckpointError(
-            f"{reference_path} is missing: only checkpoints written by lcr_hub's training scripts carry "
-            "reference outputs. Retrain, or evaluate the folder with `lcr-hub evaluate` instead."
-        )
-    if dtype not in TOLERANCES:
-        raise ValueError(f"dtype must be one of {sorted(TOLERANCES)}, got {dtype!r}")
-    reference = json.loads(reference_path.read_text())
-    torch_dtype = getattr(torch, dtype)
-    model = AutoModel.from_pretrained(folder, dtype=torch_dtype).to(device).eval()
-    encoder = load_encoder(model.config.base_model_name_or_path, model.config.base_model_revision, device=device)
-    got = compute_outputs(model, encoder, reference["inputs"])
-    drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
-    tolerance = TOLERANCES[dtype] if atol is None else atol
-    return {
-        "folder": str(folder),
-        "model_type": model.config.model_type,
-        "dtype": dtype,
-        "tolerance": tolerance,
-        "max_abs_drift": drift,
-        "ok": drift <= tolerance,
-    }
+    return validate_checkpoints(
+        [folder], dtype=dtype, atol=atol, device=device, recompute_figures=recompute_figures
+    )[0]
