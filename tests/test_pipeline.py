@@ -31,18 +31,19 @@ def test_pipeline_predicts_in_input_order(pipe):
 def test_shipped_detector_on_natural_rows_is_pinned(pipe):
     """Pins the shipped detector's probabilities on four natural rows and their twins.
 
-    The benchmark-trained detector fires on the consistent twins too (a known limitation,
-    reported in the README and the model card); a retrained detector must update this pin.
+    All four conflicts are caught; the L2 and L3 twins pass, while the L1 twin (the year
+    restated as "the spring of 1962" and "Established 1962") and the L4 twin (the claim
+    reworded) are still flagged. A retrained detector must update this pin.
     """
     rows = {r["id"]: r for r in load_lcr_dataset(REPO / "data" / "natural" / "validation.jsonl").to_list()}
     examples = []
     for row_id in ("nat_l1_001", "nat_l2_001", "nat_l3_001", "nat_l4_001"):
         examples += [rows[row_id], make_consistent_twin(rows[row_id])]
     expected = [
-        0.9999798536300659, 0.999940037727356,   # L1 row, twin
-        0.9999830722808838, 0.9999831914901733,  # L2
-        0.9999387264251709, 0.9998065829277039,  # L3
-        0.9997596144676208, 0.999769389629364,   # L4
+        0.9994814991950989, 0.9049359560012817,  # L1 row, twin
+        0.9914212822914124, 0.3797619938850403,  # L2
+        0.9999468326568604, 0.28359493613243103,  # L3
+        0.9845798015594482, 0.9869236350059509,  # L4
     ]
     got = pipe.predict(examples, progress=False).conflict_probability
-    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
