@@ -415,7 +415,7 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
 #: Trainable blocks of the embedded detector, initialised from the encoder's blocks after
 #: ``layer_index``. With 0 (a head on frozen features) the detector learned the benchmark's
 #: templates: 0.70-0.74 accuracy on the natural set even with generated training data.
-DETECTOR_MIXING_LAYERS = 2
+DETECTOR_MIXING_LAYERS = 1
 
 
 def train_embedded_detector(run: TrainingRun) -> dict:
