@@ -10,7 +10,8 @@ Two servers over one folder of git repositories (``ROOT/models/<org>/<name>``,
   created on first use under ``~/.cache/lcr_hub/`` (or ``$LCR_HUB_OLAH_VENV``).
 - **the upload endpoint** (this file, stdlib only) answers what ``HfApi`` sends to upload,
   which olah refuses: ``create_repo``, ``preupload`` (always ``regular`` mode), ``commit``
-  (NDJSON, files inline as base64), ``create_tag`` and ``create_branch``. It writes real
+  (NDJSON, files inline as base64), ``create_tag``, ``create_branch`` and ``validate-yaml``
+  (only checks that a card's front matter is closed). It writes real
   git commits (LFS pointers + ``.git/lfs/objects`` for the patterns in ``.gitattributes``)
   into the repositories olah serves, and forwards every other request to olah, so one
   ``HF_ENDPOINT`` serves uploads and downloads.
@@ -367,6 +368,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == "/api/repos/create":
                 self._create_repo(json.loads(self._body() or b"{}"))
+            elif path == "/api/validate-yaml":
+                self._validate_yaml(json.loads(self._body())["content"])
             elif len(parts) >= 6 and parts[0] == "api" and parts[4] in ("preupload", "commit", "tag", "branch"):
                 repo_type = {"models": "model", "datasets": "dataset"}.get(parts[1])
                 if repo_type is None:
@@ -400,6 +403,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             init_repo(path)
         self._send_json(200, {"url": self._url(repo_type, repo_id), "name": repo_id})
+
+    def _validate_yaml(self, content: str) -> None:
+        # The Hub checks the card's metadata against its schema; this only checks that a
+        # front matter that opens also closes.
+        if content.startswith("---\n") and "\n---\n" not in content[3:]:
+            self._send_json(400, {"errors": [{"message": "README.md front matter is not closed by '---'"}]})
+        else:
+            self._send_json(200, {"errors": [], "warnings": []})
 
     def _url(self, repo_type: str, repo_id: str) -> str:
         prefix = "" if repo_type == "model" else f"{REPO_TYPE_FOLDERS[repo_type]}/"

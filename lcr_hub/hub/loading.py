@@ -19,6 +19,7 @@ from typing import Any
 import httpx2
 from huggingface_hub import HfApi, snapshot_download
 from huggingface_hub import constants as hf_constants
+from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.errors import (
     HfHubHTTPError,
     LocalEntryNotFoundError,
@@ -28,6 +29,7 @@ from huggingface_hub.errors import (
 )
 
 from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
+from ..features import sha256_file
 from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
 from .registry import COMMIT_RE, FileDigest, Variant, find_release
 from .verify import FileCheck, check_folder, evict, folder_files, read_manifest
@@ -80,7 +82,7 @@ def _refuse_without_safetensors(folder: Path, where: str, offered: list[str]) ->
     )
 
 
-def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: bool, require_exact: bool) -> None:
+def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: bool) -> None:
     mismatched = [c for c in checks if c.status == "mismatch"]
     if mismatched:
         if cached:
@@ -99,7 +101,7 @@ def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: 
     if missing:
         raise CheckpointError(f"{where} lacks pinned file(s) {missing}; the download is incomplete or not the release.")
     unexpected = [c.name for c in checks if c.status == "unexpected"]
-    if unexpected and require_exact:
+    if unexpected:
         raise CheckpointError(
             f"{where} has file(s) {unexpected} that the pinned digests do not list; refusing to load a folder "
             "that differs from the release."
@@ -107,10 +109,11 @@ def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: 
 
 
 def _verify_local(folder: Path) -> VerifiedSource:
-    _refuse_without_safetensors(folder, str(folder), folder_files(folder) if folder.is_dir() else [])
+    if not (folder / WEIGHTS_NAME).is_file():
+        _refuse_without_safetensors(folder, str(folder), folder_files(folder) if folder.is_dir() else [])
     manifest = read_manifest(folder)
-    if manifest is not None:
-        _raise_on_bad(check_folder(folder, manifest), folder, str(folder), cached=False, require_exact=False)
+    if manifest is not None:  # a user's own folder: files it does not list are not checked
+        _raise_on_bad(check_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
     return VerifiedSource(path=folder)
 
 
@@ -201,6 +204,12 @@ def fetch_verified(
             stacklevel=4,
         )
     where = f"{label}@{commit}"
+    cached = Path(cache_dir or hf_constants.HF_HUB_CACHE) / repo_folder_name(repo_id=repo_id, repo_type="model")
+    cached = cached / "snapshots" / commit / sub
+    if variant is not None and not force_download and all((cached / name).exists() for name in variant.files):
+        # Every pinned file is cached at this commit (a commit never changes): they are
+        # verified below without asking the server, as huggingface_hub does for commit shas.
+        return _checked(cached, variant.files, where, repo_id, commit, variant)
     try:
         snapshot = snapshot_download(
             repo_id,
@@ -237,6 +246,8 @@ def fetch_verified(
                 "verify its files against, so it is not loaded. Publish it with `lcr-hub publish` (which writes the "
                 "manifest), or download it yourself and load the local folder."
             )
+        manifest = folder / CHECKSUMS_NAME  # present, as read above; it does not list itself
+        expected[CHECKSUMS_NAME] = FileDigest(sha256_file(manifest), manifest.stat().st_size)
         warnings.warn(
             f"{where} is not a release in lcr_hub's registry: its files are checked only against the "
             f"{CHECKSUMS_NAME} inside the repo, which whoever can push to the repo also controls (the digests are "
@@ -244,7 +255,12 @@ def fetch_verified(
             UnpinnedRevisionWarning,
             stacklevel=4,
         )
-    _raise_on_bad(check_folder(folder, expected), folder, where, cached=True, require_exact=True)
+    return _checked(folder, expected, where, repo_id, commit, variant)
+
+
+def _checked(folder: Path, expected: dict[str, FileDigest], where: str, repo_id: str, commit: str,
+             variant: Variant | None) -> VerifiedSource:
+    _raise_on_bad(check_folder(folder, expected), folder, where, cached=True)
     return VerifiedSource(path=folder, repo_id=repo_id, commit=commit, variant=variant)
 
 

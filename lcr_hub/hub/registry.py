@@ -11,6 +11,7 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..constants import REGISTRY_ENV
@@ -99,12 +100,22 @@ def list_variants() -> list[Variant]:
     """
     path = registry_path()
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        stat = path.stat()
+        return list(_read_registry(str(path), stat.st_mtime_ns, stat.st_size))
+    except OSError as error:
+        raise CheckpointError(f"Cannot read the variant registry {path}: {error}") from None
+
+
+@lru_cache(maxsize=8)
+def _read_registry(path: str, mtime_ns: int, size: int) -> tuple[Variant, ...]:
+    # Keyed by modification time and size, so an updated registry is read again.
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
         raise CheckpointError(f"Cannot read the variant registry {path}: {error}") from None
     if data.get("format") != REGISTRY_FORMAT:
         raise CheckpointError(f"{path}: format {data.get('format')!r}, expected {REGISTRY_FORMAT}.")
-    return [Variant.from_dict(entry, str(path)) for entry in data.get("variants", [])]
+    return tuple(Variant.from_dict(entry, path) for entry in data.get("variants", []))
 
 
 def get_variant(name_or_tag: str) -> Variant:

@@ -51,16 +51,17 @@ def folder_files(folder: str | os.PathLike) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
 
 
-def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest]) -> list[FileCheck]:
-    """Hash every file of ``folder`` and compare it with ``expected``.
+def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], exact: bool = True) -> list[FileCheck]:
+    """Hash the files of ``folder`` and compare them with ``expected``.
 
     Args:
         folder: The folder to check.
         expected: Relative path -> pinned digest. Sizes of -1 are not checked (manifests
             carry no sizes).
+        exact: Also report files that ``expected`` does not list (``unexpected``).
 
     Returns:
-        One :class:`FileCheck` per pinned or present file, in path order.
+        One :class:`FileCheck` per pinned file (and, with ``exact``, per other file), in path order.
 
     Example:
         ```python
@@ -70,7 +71,7 @@ def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest]) 
         ```
     """
     folder = Path(folder)
-    present = set(folder_files(folder))
+    present = set(folder_files(folder)) if exact else {name for name in expected if (folder / name).is_file()}
     checks = []
     for name in sorted(present | set(expected)):
         path = folder / name
@@ -107,7 +108,7 @@ def write_manifest(folder: str | os.PathLike) -> dict[str, FileDigest]:
 
 
 def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
-    """The digests listed in ``folder/checksums.sha256`` (the manifest pins itself as present).
+    """The digests listed in ``folder/checksums.sha256``.
 
     Returns:
         Relative path -> digest (size -1: unknown), or None when the folder has no manifest.
@@ -128,7 +129,6 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
                 f"{path}:{number}: expected '<64 lowercase hex digits>  <file name>' (sha256sum format), got {line!r}."
             )
         digests[name.lstrip("*")] = FileDigest(digest, -1)
-    digests[CHECKSUMS_NAME] = FileDigest(sha256_file(path), path.stat().st_size)
     return digests
 
 
