@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import fnmatch
+import gzip
 import hashlib
 import http.client
 import json
@@ -243,7 +244,7 @@ def export_repo(path: Path, archive: Path) -> None:
         info.mtime = 0
         return info
 
-    with tarfile.open(tmp, "w:gz") as tar:
+    with gzip.GzipFile(tmp, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         tar.add(path / ".git", arcname=".git", filter=clean)
     tmp.replace(archive)
 
