@@ -162,8 +162,7 @@ def init_repo(path: Path, gitattributes: str = DEFAULT_GITATTRIBUTES) -> str:
         The sha of that first commit.
     """
     path.mkdir(parents=True)
-    _git(path, "init", "-q", "-b", "main")
-    _git(path, "lfs", "install", "--local")
+    _git(path, "init", "-q", "-b", "main")  # LFS objects are written by store_blob, no git-lfs hooks needed
     blob = _git(path, "hash-object", "-w", "--stdin", input=gitattributes.encode())
     return _commit(path, None, [("add", ".gitattributes", blob)], "initial commit", "")
 
