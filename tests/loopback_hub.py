@@ -269,7 +269,7 @@ class OlahServer:
         self.process: subprocess.Popen | None = None
         self.log = self.root / f"olah-{self.port}.log"
 
-    def start(self, timeout: float = 60.0) -> "OlahServer":
+    def start(self, timeout: float = 180.0) -> "OlahServer":
         cli = ensure_olah()
         work = self.root / ".olah"
         work.mkdir(parents=True, exist_ok=True)

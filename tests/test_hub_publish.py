@@ -128,7 +128,7 @@ def test_hf_upload_cli_publishes_the_prepared_folder_by_hand(hub_env, loopback_h
     hf = Path(sys.executable).with_name("hf")
     result = subprocess.run([str(hf), "upload", repo_id, str(prepared), "classifier/minilm", "--commit-message",
                              "Publish classifier/minilm by hand"], env={**os.environ, **env}, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     sha = HfApi().list_repo_refs(repo_id).branches[0].target_commit
     hub_env()

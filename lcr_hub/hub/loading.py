@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from fnmatch import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,17 +66,14 @@ class VerifiedSource:
 
 
 def _is_pickle(name: str) -> bool:
-    from fnmatch import fnmatch
-
     return any(fnmatch(name.rsplit("/", 1)[-1], pattern) for pattern in PICKLE_PATTERNS)
 
 
-def _refuse_without_safetensors(folder: Path, where: str, offered: list[str]) -> None:
-    if (folder / WEIGHTS_NAME).is_file():
-        return
+def _no_safetensors(where: str, offered: list[str]) -> CheckpointError:
+    """The error for a folder without ``model.safetensors``, naming the pickle files it offers."""
     pickles = sorted(name for name in offered if _is_pickle(name))
     found = f"only pickle files ({', '.join(pickles)})" if pickles else f"no {WEIGHTS_NAME}"
-    raise CheckpointError(
+    return CheckpointError(
         f"{where} offers {found}. lcr_hub loads weights from {WEIGHTS_NAME} only: unpickling a "
         "file can run arbitrary code. Convert a legacy state dict with `lcr-hub convert FILE --output DIR` "
         "(it reads tensors only, weights_only=True) and publish the converted folder."
@@ -99,7 +97,9 @@ def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: 
         raise IntegrityError(f"{where}/{first.name}", first.expected, first.actual, hint + others)
     missing = [c.name for c in checks if c.status == "missing"]
     if missing:
-        raise CheckpointError(f"{where} lacks pinned file(s) {missing}; the download is incomplete or not the release.")
+        raise CheckpointError(
+            f"{where} lacks file(s) {missing} that its pinned digests list: the copy is incomplete or not the release."
+        )
     unexpected = [c.name for c in checks if c.status == "unexpected"]
     if unexpected:
         raise CheckpointError(
@@ -110,7 +110,7 @@ def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: 
 
 def _verify_local(folder: Path) -> VerifiedSource:
     if not (folder / WEIGHTS_NAME).is_file():
-        _refuse_without_safetensors(folder, str(folder), folder_files(folder) if folder.is_dir() else [])
+        raise _no_safetensors(str(folder), folder_files(folder) if folder.is_dir() else [])
     manifest = read_manifest(folder)
     if manifest is not None:  # a user's own folder: files it does not list are not checked
         _raise_on_bad(check_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
@@ -204,7 +204,7 @@ def fetch_verified(
             stacklevel=4,
         )
     where = f"{label}@{commit}"
-    cached = Path(cache_dir or hf_constants.HF_HUB_CACHE) / repo_folder_name(repo_id=repo_id, repo_type="model")
+    cached = Path(cache_dir or hf_constants.HF_HUB_CACHE).expanduser() / repo_folder_name(repo_id=repo_id, repo_type="model")
     cached = cached / "snapshots" / commit / sub
     if variant is not None and not force_download and all((cached / name).exists() for name in variant.files):
         # Every pinned file is cached at this commit (a commit never changes): they are
@@ -235,7 +235,7 @@ def fetch_verified(
                 offered = HfApi(endpoint=endpoint).list_repo_files(repo_id, revision=commit, token=token)
             except _DOWNLOAD_ERRORS:
                 pass
-        _refuse_without_safetensors(folder, where, [f for f in offered if f.startswith(f"{sub}/" if sub else "")])
+        raise _no_safetensors(where, [f for f in offered if f.startswith(f"{sub}/" if sub else "")])
     if variant is not None:
         expected: dict[str, FileDigest] | None = variant.files
     else:
