@@ -48,7 +48,7 @@ class FileCheck:
 def folder_files(folder: str | os.PathLike) -> list[str]:
     """Every file under ``folder`` as a sorted list of '/'-separated relative paths."""
     folder = Path(folder)
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())  # follows links
 
 
 def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], exact: bool = True) -> list[FileCheck]:
@@ -65,9 +65,10 @@ def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], 
 
     Example:
         ```python
-        >>> checks = check_folder("checkpoints/detector", {"config.json": FileDigest("ab...", 519)})  # doctest: +SKIP
-        >>> [c.status for c in checks]  # doctest: +SKIP
-        ['ok', 'unexpected', ...]
+        >>> from lcr_hub.hub import get_variant
+        >>> checks = check_folder("release/detector", get_variant("detector/minilm").files)  # doctest: +SKIP
+        >>> [c.name for c in checks if not c.ok]  # doctest: +SKIP
+        []
         ```
     """
     folder = Path(folder)
