@@ -109,27 +109,6 @@ def ensure_olah() -> Path:
         raise LoopbackHubError(f"pip install olah=={OLAH_VERSION} into {root} failed:\n{result.stderr[-2000:]}")
     complete.touch()
     return cli
-    staging = Path(tempfile.mkdtemp(prefix=".olah-", dir=root.parent if root.parent.exists() else None))
-    try:
-        venv.EnvBuilder(with_pip=True).create(staging)
-        result = subprocess.run(
-            [str(staging / "bin" / "python"), "-m", "pip", "install", "-q", f"olah=={OLAH_VERSION}"],
-            capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            raise LoopbackHubError(f"pip install olah=={OLAH_VERSION} into {staging} failed:\n{result.stderr[-2000:]}")
-        root.parent.mkdir(parents=True, exist_ok=True)
-        if root.exists():  # another process won the race
-            shutil.rmtree(staging)
-        else:
-            # venv scripts hard-code their folder: rebuild the entry points at the final path.
-            staging.rename(root)
-            subprocess.run([str(root / "bin" / "python"), "-m", "pip", "install", "-q", "--force-reinstall",
-                            "--no-deps", f"olah=={OLAH_VERSION}"], check=True, capture_output=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return cli
 
 
 def _wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:

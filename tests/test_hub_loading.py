@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -108,35 +109,42 @@ def test_same_size_tampered_weights_raise_and_are_evicted(hub_env, loopback_hub)
     assert model.config._commit_hash == variant.commit
 
 
+def _load_at_once(barrier, results, revision: str) -> None:
+    """Child process: wait for the others, then load (all four hit the empty cache together)."""
+    try:
+        from transformers import AutoModel
+
+        warnings.simplefilter("error", UnpinnedRevisionWarning)
+        barrier.wait(timeout=300)
+        model = AutoModel.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=revision, strict=True)
+        results.put((type(model).__name__, model.config._commit_hash))
+    except BaseException as error:  # reported to the parent, which fails the test
+        results.put(("error", repr(error)))
+
+
 @pytest.mark.hub
 def test_four_processes_at_once_then_offline_from_cache(hub_env):
     env = hub_env()
     variant = get_variant(DETECTOR)
-    code = (
-        "import lcr_hub, warnings; warnings.simplefilter('error')\n"
-        "from transformers import AutoModel\n"
-        f"m = AutoModel.from_pretrained({DEFAULT_REPO_ID!r}, subfolder={DETECTOR!r}, revision={variant.tag!r}, strict=True)\n"
-        "print(type(m).__name__, m.config._commit_hash)\n"
-    )
-    full_env = {**os.environ, **env, "HF_HUB_DISABLE_UPDATE_CHECK": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=full_env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
-    outputs = [p.communicate(timeout=600) for p in procs]  # generous: CPU may be shared
-    for proc, (out, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err[-3000:]
-        assert out.split() == ["LCRDetector", variant.commit]
-    # Offline: a full sha resolves from the cache, and the files are verified again.
-    offline = {**env, "HF_HUB_OFFLINE": "1"}
-    result = run_python(
-        "import lcr_hub\nfrom lcr_hub import LCRDetector\n"
-        f"m = LCRDetector.from_pretrained({DEFAULT_REPO_ID!r}, subfolder={DETECTOR!r}, revision={variant.commit!r}, strict=True)\n"
-        "print(m.config._commit_hash)\n",
-        offline,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == [variant.commit]
-    # Offline verification is real: a locally corrupted blob (same size) is refused and removed.
+    # Forked processes (they share the imports already done here, so starting them is cheap)
+    # download and verify the same revision into one empty cache at the same time.
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_load_at_once, args=(barrier, results, variant.tag)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=600) for _ in procs]
+    for proc in procs:
+        proc.join(60)
+    assert outcomes == [("LCRDetector", variant.commit)] * 4
+    assert [proc.exitcode for proc in procs] == [0] * 4
+    # Offline (HF_HUB_OFFLINE=1): a full sha resolves from the cache, and the files are verified again.
     hub_env(offline=True)
+    model = LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=variant.commit, strict=True)
+    assert model.config._commit_hash == variant.commit
+    with pytest.raises(CheckpointError, match="Cannot resolve revision 'main'"):  # a branch needs the server
+        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision="main")
+    # Offline verification is real: a locally corrupted blob (same size) is refused and removed.
     cached = snapshot_dir(env, variant.commit) / DETECTOR / "config.json"
     blob = cached.resolve()
     blob.write_bytes(b" " * blob.stat().st_size)

@@ -27,6 +27,7 @@ from huggingface_hub.errors import (
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
+    RevisionResolutionError,
 )
 
 from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
@@ -43,6 +44,7 @@ _DOWNLOAD_ERRORS = (
     HfHubHTTPError,
     LocalEntryNotFoundError,
     OfflineModeIsEnabled,
+    RevisionResolutionError,
     OSError,
     ValueError,
 )
