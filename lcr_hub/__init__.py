@@ -21,6 +21,7 @@ from .modeling_lcr import (
 )
 
 from .pipeline import LCRPipeline, LCRPredictions
+from .system import LCRResult, LCRSystem
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,8 @@ __all__ = [
     "LCRClassifierOutput",
     "LCRPipeline",
     "LCRPredictions",
+    "LCRSystem",
+    "LCRResult",
     "LCRHubError",
     "DataError",
     "ConfigError",

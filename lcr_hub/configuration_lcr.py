@@ -212,6 +212,11 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: The encoder's id or path.
         base_model_revision: The encoder's revision.
         initializer_range: Std of the normal initialisation of new weights.
+        refine_levels: Levels routed to latent refinement by the LCR system (when the
+            detector fires); the others go to self-consistency.
+        refine_min_confidence: Refinement also needs the top level's probability >= this.
+        self_consistency_samples: Samples ``k`` of the self-consistency route.
+        self_consistency_temperature: Sampling temperature of the self-consistency route.
 
     Example:
         ```python
@@ -239,8 +244,25 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
+        refine_levels: list[str] | tuple[str, ...] = ("L1_temporal", "L2_numerical"),
+        refine_min_confidence: float = 0.7,
+        self_consistency_samples: int = 8,
+        self_consistency_temperature: float = 0.7,
         **kwargs: Any,
     ) -> None:
+        unknown = [level for level in refine_levels if level not in LEVEL_LABELS]
+        if unknown:
+            raise ConfigError(f"LCRClassifierConfig.refine_levels must be among {list(LEVEL_LABELS)}, got {unknown}.")
+        if not 0.0 <= refine_min_confidence <= 1.0:
+            raise ConfigError(f"LCRClassifierConfig.refine_min_confidence must be in [0, 1], got {refine_min_confidence!r}.")
+        if not isinstance(self_consistency_samples, int) or self_consistency_samples < 1:
+            raise ConfigError(
+                f"LCRClassifierConfig.self_consistency_samples must be an int >= 1, got {self_consistency_samples!r}."
+            )
+        if not self_consistency_temperature > 0:
+            raise ConfigError(
+                f"LCRClassifierConfig.self_consistency_temperature must be > 0, got {self_consistency_temperature!r}."
+            )
         if pooling not in CLASSIFIER_POOLINGS:
             raise ConfigError(
                 f"LCRClassifierConfig.pooling must be one of {list(CLASSIFIER_POOLINGS)}, got {pooling!r}."
@@ -273,6 +295,10 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self.base_model_name_or_path = base_model_name_or_path
         self.base_model_revision = base_model_revision
         self.initializer_range = initializer_range
+        self.refine_levels = list(refine_levels)
+        self.refine_min_confidence = float(refine_min_confidence)
+        self.self_consistency_samples = self_consistency_samples
+        self.self_consistency_temperature = float(self_consistency_temperature)
         super().__init__(id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), **kwargs)
         self._check_base()
 

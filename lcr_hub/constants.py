@@ -39,3 +39,13 @@ CHECKPOINTS_ENV = "LCR_HUB_CHECKPOINTS"
 
 # Reference outputs written beside the weights by training, checked by `lcr-hub validate`.
 REFERENCE_NAME = "reference_outputs.json"
+
+# The prompt of a causal LM (lcr_hub.data.format_prompt): this instruction, a blank line,
+# then the LCR text (query and documents); without a chat template, ANSWER_CUE ends it.
+PROMPT_INSTRUCTION = "Answer the question using the documents that follow it. Reply with the answer only."
+ANSWER_CUE = "\n\nAnswer:"
+
+# Routes of the LCR system (lcr_hub.LCRSystem), per example.
+ROUTE_PLAIN = "plain"  # the detector did not fire: plain generation
+ROUTE_REFINE = "refine"  # latent refinement at layer_index
+ROUTE_SELF_CONSISTENCY = "self_consistency"  # k samples, majority vote over normalised answers

@@ -210,7 +210,9 @@ class LCRDetector(_LCRPreTrainedModel):
         if self.config.pooling == "documents":
             logits = self._document_logits(hidden_states, mask, document_mask)
         else:
-            pooled = (hidden_states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+            # Summed in float32: in float16 a sum over a long prompt can overflow.
+            summed = (hidden_states * mask.unsqueeze(-1)).sum(1, dtype=torch.float32)
+            pooled = (summed / mask.float().sum(1, keepdim=True).clamp(min=1)).to(hidden_states.dtype)
             logits = self.fc2(torch.relu(self.fc1(pooled))).squeeze(-1)
         scaled = logits / self.config.calibration_temperature
         loss = None

@@ -34,8 +34,6 @@ from .constants import (
 from .data import (
     LCR_FEATURES,
     build_detection_dataset,
-    document_separator,
-    format_example,
     load_lcr_dataset,
     resolve_data_files,
     train_validation_split,
@@ -118,8 +116,7 @@ def encode_rows(
     Returns:
         :class:`EncodedRows` in the order of ``rows``.
     """
-    separator = document_separator(encoder.tokenizer)
-    formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
+    formatted = [encoder.format(row["query"], row["documents"]) for row in rows]
     layers = sorted(set(layers))
     states: dict[int, list] = {k: [None] * len(rows) for k in layers}
     doc_ids: list = [None] * len(rows)

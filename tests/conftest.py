@@ -72,3 +72,30 @@ def bench_dev() -> Path:
     if not BENCH_DEV.is_dir():
         pytest.skip(f"benchmark data not found at {BENCH_DEV}")
     return BENCH_DEV
+
+
+@pytest.fixture(scope="session")
+def tiny_bases(tmp_path_factory) -> dict[str, Path]:
+    """Random tiny causal LMs saved to disk (never downloaded): {"llama": folder, "gpt2": folder}.
+
+    Llama (grouped-query attention, with a chat template) and GPT-2 (no chat template),
+    hidden size 32, 4 decoder blocks, a byte-level BPE tokenizer trained on the sample rows.
+    """
+    from lcr_hub._modules.tiny import FAMILIES, save_tiny_base
+
+    root = tmp_path_factory.mktemp("bases")
+    return {
+        family: save_tiny_base(root / family, family, hidden_size=32, intermediate_size=64, num_layers=4)
+        for family in FAMILIES
+    }
+
+
+@pytest.fixture
+def short_rows() -> list[dict]:
+    """Four short rows with 2-4 documents of different lengths (so a batch needs padding)."""
+    return [
+        make_row("s1", "L1", ["1901", "1907"], "1901"),
+        make_row("s2", "L2", ["12 km", "12 km", "19 km"], "12 km", query="How long is the line?"),
+        make_row("s3", "L3", ["Ada Byron", "Carl Linde", "Ada Byron", "Ada Byron"], "Ada Byron", query="Who built it?"),
+        make_row("s4", "L4", ["safe", "unsafe"], "safe", query="Is it safe?"),
+    ]
