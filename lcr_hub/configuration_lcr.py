@@ -139,6 +139,8 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         epsilon: An example stops once the mean over its real tokens of ``||delta||_2``
             is below epsilon (its state is then left as it is).
         layer_index: Index into ``outputs.hidden_states`` whose states are refined.
+        lambda_kl: Training loss weight of KL(p_refined || p_original) over the answer.
+        lambda_step: Training loss weight of the mean step norm.
         base_model_name_or_path: The base model whose states are refined.
         base_model_revision: The base model's revision.
         initializer_range: Std of the normal initialisation of new weights.
@@ -162,11 +164,15 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         t_max: int = 3,
         epsilon: float = 0.01,
         layer_index: int = 16,
+        lambda_kl: float = 0.005,
+        lambda_step: float = 0.01,
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
         **kwargs: Any,
     ) -> None:
+        if lambda_kl < 0 or lambda_step < 0:
+            raise ConfigError(f"LCRRefinementConfig.lambda_kl and lambda_step must be >= 0, got {lambda_kl!r}, {lambda_step!r}.")
         if not isinstance(t_max, int) or t_max < 0:
             raise ConfigError(f"LCRRefinementConfig.t_max must be an int >= 0, got {t_max!r}.")
         if epsilon < 0:
@@ -177,6 +183,8 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         self.t_max = t_max
         self.epsilon = float(epsilon)
         self.layer_index = layer_index
+        self.lambda_kl = float(lambda_kl)
+        self.lambda_step = float(lambda_step)
         self.base_model_name_or_path = base_model_name_or_path
         self.base_model_revision = base_model_revision
         self.initializer_range = initializer_range

@@ -24,8 +24,6 @@ from ._modules.provenance import command_line, file_digests, framework, hardware
 from .cards import render_model_card
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
 from .constants import (
-    DEFAULT_ENCODER_ID,
-    DEFAULT_ENCODER_REVISION,
     LEVEL2ID,
     METADATA_NAME,
     MODEL_CARD_NAME,
@@ -40,7 +38,8 @@ from .data import (
 )
 from .evaluation.metrics import classifier_metrics, detector_metrics
 from .evaluation.reference import write_reference
-from .features import BaseEncoder, load_encoder, sha256_file
+from .errors import ConfigError
+from .features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder, sha256_file
 from .modeling_lcr import LCRClassifier, LCRDetector
 
 
@@ -102,6 +101,7 @@ def encode_rows(
     batch_size: int = 32,
     desc: str = "Encoding",
     progress: bool = True,
+    mean_only: bool = False,
 ) -> EncodedRows:
     """Run the frozen encoder once over every row and keep the states the heads read.
 
@@ -112,6 +112,9 @@ def encode_rows(
         batch_size: Rows per forward pass (rows are batched by length).
         desc: Progress-bar label.
         progress: Show a progress bar.
+        mean_only: Keep each row's mean over its real tokens as a one-token sequence
+            (document id -1) instead of every token: all a ``mean``-pooling detector reads,
+            at a fraction of the memory (a causal LM's prompts are long and wide).
 
     Returns:
         :class:`EncodedRows` in the order of ``rows``.
@@ -126,9 +129,10 @@ def encode_rows(
             hidden, batch = encoder.hidden_states([formatted[i] for i in batch_indices], layers)
             for j, i in enumerate(batch_indices):
                 real = batch["attention_mask"][j] > 0
-                doc_ids[i] = batch["document_mask"][j][real].clone()
+                doc_ids[i] = torch.tensor([-1]) if mean_only else batch["document_mask"][j][real].clone()
                 for k in layers:
-                    states[k][i] = hidden[k][j][real.to(encoder.device)].float().cpu().clone()
+                    row_states = hidden[k][j][real.to(hidden[k].device)].float()
+                    states[k][i] = (row_states.mean(0, keepdim=True) if mean_only else row_states).cpu().clone()
             bar.update(len(batch_indices))
     return EncodedRows(states=states, document_ids=doc_ids)
 
@@ -262,6 +266,12 @@ class TrainingRun:
         encode_batch_size: Rows per encoder pass.
         layer_index: Encoder layer the head reads (default: half the encoder's depth).
         progress: Show progress bars.
+        base: A causal LM (Hub id or folder) whose hidden states the head reads, on the
+            prompt the LCR system gives it; None for the embedded encoder.
+        base_revision: The causal LM's revision.
+        dtype: The causal LM's dtype (``float32``, ``float16``, ``bfloat16``).
+        pooling: Detector pooling (default ``documents`` on the embedded encoder, ``mean``
+            on a causal LM, as the spec says).
     """
 
     data: Sequence[str]
@@ -277,6 +287,10 @@ class TrainingRun:
     encode_batch_size: int = 32
     layer_index: int | None = None
     progress: bool = True
+    base: str | None = None
+    base_revision: str | None = None
+    dtype: str | None = None
+    pooling: str | None = None
 
 
 @dataclass
@@ -289,7 +303,8 @@ class _RunData:
     layer: int
 
 
-def _prepare(run: TrainingRun) -> _RunData:
+def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
+    """Seed, load and split the data, and load the base (unless ``base`` is given)."""
     seed_everything(run.seed)
     files: list[dict] = []
 
@@ -306,9 +321,24 @@ def _prepare(run: TrainingRun) -> _RunData:
     evaluation = {"benchmark_dev": validation_rows.to_list()}
     for name, paths in run.report.items():
         evaluation[name] = load(paths, f"report:{name}").to_list()
-    encoder = load_encoder()
-    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
+    encoder = base or (load_encoder() if run.base is None else _load_causal(run))
+    n_layers = encoder.model.config.get_text_config().num_hidden_layers
+    layer = run.layer_index if run.layer_index is not None else n_layers // 2
     return _RunData(files, train, negatives, evaluation, encoder, layer)
+
+
+def _load_causal(run: TrainingRun) -> CausalLMBase:
+    """The causal LM of ``run.base`` on this process's device (one process: feature extraction is not sharded)."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.num_processes > 1:
+        raise ConfigError(
+            "Detector and classifier training on a causal LM runs in one process (it extracts features once, "
+            "then trains a small head). Launch it without --num_processes, and spread a large base over "
+            "several GPUs with --device-map auto instead."
+        )
+    return load_causal_base(run.base, run.base_revision, device=state.device, dtype=run.dtype)
 
 
 def _detection_examples(rows: list[dict]) -> list[dict]:
@@ -331,18 +361,20 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
                 "n_train_examples": n_train,
             },
             "framework": framework(),
-            "hardware": hardware("cpu"),
+            "hardware": hardware(prepared.encoder.device),
             "validation": metrics,
             "weights_sha256": sha256_file(staging / WEIGHTS_NAME),
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
-        write_reference(staging, model, prepared.encoder)
+        if isinstance(model, (LCRDetector, LCRClassifier)):  # probabilities to pin; the refinement has none
+            write_reference(staging, model, prepared.encoder)
     return metadata
 
 
-def train_embedded_detector(run: TrainingRun) -> dict:
-    """Train the embedded ``documents``-pooling detector on the frozen default encoder.
+def train_detector(run: TrainingRun) -> dict:
+    """Train the detector on a frozen base: the embedded encoder (``documents`` pooling), or
+    the causal LM ``run.base`` (``mean`` pooling unless ``run.pooling`` says otherwise).
 
     Splits ``run.data`` by id (stratified per level, ``run.seed``), builds consistent twins
     of every conflicting row, adds ``run.consistent`` rows as negatives, encodes every
@@ -358,13 +390,15 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     prepared = _prepare(run)
     train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
     encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    pooling = run.pooling or ("documents" if run.base is None else "mean")
+    encode["mean_only"] = pooling == "mean"
     train_features = encode_rows(prepared.encoder, train_set, [prepared.layer], desc="Encoding train", **encode)
     config = LCRDetectorConfig(
-        hidden_size=prepared.encoder.model.config.hidden_size,
-        pooling="documents",
+        hidden_size=prepared.encoder.model.config.get_text_config().hidden_size,
+        pooling=pooling,
         layer_index=prepared.layer,
-        base_model_name_or_path=DEFAULT_ENCODER_ID,
-        base_model_revision=DEFAULT_ENCODER_REVISION,
+        base_model_name_or_path=prepared.encoder.name_or_path,
+        base_model_revision=prepared.encoder.revision,
     )
     hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
              "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
@@ -401,11 +435,11 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     """
     prepared = _prepare(run)
     config = LCRClassifierConfig(
-        hidden_size=prepared.encoder.model.config.hidden_size,
+        hidden_size=prepared.encoder.model.config.get_text_config().hidden_size,
         layer_index=prepared.layer,
         freeze_encoder=True,
-        base_model_name_or_path=DEFAULT_ENCODER_ID,
-        base_model_revision=DEFAULT_ENCODER_REVISION,
+        base_model_name_or_path=prepared.encoder.name_or_path,
+        base_model_revision=prepared.encoder.revision,
     )
     encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
     train_features = encode_rows(prepared.encoder, prepared.train, [prepared.layer], desc="Encoding train", **encode)

@@ -16,6 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH_DEV = REPO.parent / "shared" / "data" / "lcr-bench" / "dev"
 
 
+def script_env() -> dict[str, str]:
+    """The environment for running a script of this checkout in a subprocess (it imports this lcr_hub)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+
+
 def make_row(row_id: str, level: str, values: list[str], gold: str, query: str = "When did it happen?") -> dict:
     """An LCR row whose document i asserts values[i] in a short sentence."""
     return {
@@ -79,13 +84,15 @@ def tiny_bases(tmp_path_factory) -> dict[str, Path]:
     """Random tiny causal LMs saved to disk (never downloaded): {"llama": folder, "gpt2": folder}.
 
     Llama (grouped-query attention, with a chat template) and GPT-2 (no chat template),
-    hidden size 32, 4 decoder blocks, a byte-level BPE tokenizer trained on the sample rows.
+    hidden size 32, 4 decoder blocks, weights of std 0.2 (hidden states of a realistic size), a
+    byte-level BPE tokenizer trained on the sample rows.
     """
     from lcr_hub._modules.tiny import FAMILIES, save_tiny_base
 
     root = tmp_path_factory.mktemp("bases")
     return {
-        family: save_tiny_base(root / family, family, hidden_size=32, intermediate_size=64, num_layers=4)
+        family: save_tiny_base(root / family, family, hidden_size=32, intermediate_size=64, num_layers=4,
+                               initializer_range=0.2)
         for family in FAMILIES
     }
 

@@ -21,6 +21,7 @@ from lcr_hub._modules.placement import decoder_blocks
 from lcr_hub.constants import ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
 from lcr_hub.features import load_causal_base
 from lcr_hub.system import majority_answer, normalize_answer
+from lcr_hub.training import length_sorted_batches
 
 FAMILIES = ["llama", "gpt2"]
 LAYER = 2
@@ -337,8 +338,9 @@ def test_generate_routes_detected_conflicts(tiny_bases, short_rows, tmp_path, le
             assert r.refinement_steps == T_MAX and r.samples == []
         else:  # k samples of the plain model at temperature 0.7, majority vote; first pass stopped after 1 token
             assert r.refinement_steps == 0 and len(r.samples) == 3
-            torch.manual_seed(7)
-            rows = torch.tensor([j for j, f in enumerate(fired) if f])
+            torch.manual_seed(7)  # the system samples its rows in its batch order (longest prompt first)
+            order = length_sorted_batches([len(p.text) for p in system.prompts(short_rows)], 4)[0]
+            rows = torch.tensor([j for j in order if fired[j]])
             drawn = base.model.generate(input_ids=batch["input_ids"][rows], attention_mask=batch["attention_mask"][rows],
                                         num_return_sequences=3, generation_config=system.generation_config(4, sample=True))
             k = rows.tolist().index(i)

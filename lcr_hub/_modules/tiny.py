@@ -77,22 +77,29 @@ def random_causal_lm(
     num_heads: int = 4,
     num_kv_heads: int = 2,
     max_positions: int = 1024,
+    initializer_range: float = 0.02,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
 ) -> PreTrainedModel:
-    """A randomly initialised Llama (grouped-query attention) or GPT-2 (``family``)."""
+    """A randomly initialised Llama (grouped-query attention) or GPT-2 (``family``).
+
+    ``initializer_range`` is the std of the weights; at the 0.02 of real checkpoints a tiny
+    random model's hidden states are ~100 times smaller than a trained LLM's.
+    """
     torch.manual_seed(seed)
     if family == "llama":
         config = LlamaConfig(
             vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=intermediate_size,
             num_hidden_layers=num_layers, num_attention_heads=num_heads, num_key_value_heads=num_kv_heads,
             max_position_embeddings=max_positions, bos_token_id=1, eos_token_id=2, pad_token_id=0,
+            initializer_range=initializer_range,
         )
         model_class = LlamaForCausalLM
     elif family == "gpt2":
         config = GPT2Config(
             vocab_size=vocab_size, n_embd=hidden_size, n_inner=intermediate_size, n_layer=num_layers,
             n_head=num_heads, n_positions=max_positions, bos_token_id=1, eos_token_id=2, pad_token_id=0,
+            initializer_range=initializer_range,
         )
         model_class = GPT2LMHeadModel
     else:
