@@ -343,6 +343,8 @@ def load_causal_base(
         >>> base = load_causal_base("meta-llama/Meta-Llama-3-8B-Instruct", device_map="auto", dtype=torch.bfloat16)
         ```
     """
+    if isinstance(dtype, str) and dtype != "auto":
+        dtype = getattr(torch, dtype)
     placement = {"device_map": device_map, "max_memory": max_memory, "offload_folder": offload_folder}
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=revision)

@@ -335,7 +335,10 @@ class LCRRefinement(_LCRPreTrainedModel):
                 if not bool(active.any()):
                     break
             update = (active.unsqueeze(1) & real).unsqueeze(-1)
-            h = torch.where(update, h + self.config.alpha * delta, h)
+            if bool(update.all()):  # the common case (no padding, every row stepping): skip the select
+                h = torch.add(h, delta, alpha=self.config.alpha)
+            else:
+                h = torch.where(update, torch.add(h, delta, alpha=self.config.alpha), h)
             taken = taken + active.long()
             norm_sum = norm_sum + (self.config.alpha * mean_norm.float()) * active
         step_norms = norm_sum / taken.clamp(min=1)

@@ -53,7 +53,6 @@ class RefinementRun(TrainingRun):
         save_every: Write the resumable state every this many steps (and at the end).
         state_dir: Where the state goes (default ``<output>.state``).
         resume: Continue from ``state_dir`` (which must belong to the same run settings).
-        device_map: Accelerate placement of the base in one process (e.g. ``"auto"``).
     """
 
     max_steps: int | None = None
@@ -61,7 +60,6 @@ class RefinementRun(TrainingRun):
     save_every: int = 50
     state_dir: str | None = None
     resume: bool = False
-    device_map: str | None = None
 
 
 @dataclass

@@ -248,8 +248,9 @@ class LCRSystem:
     def generation_config(self, max_new_tokens: int, *, use_cache: bool = True, sample: bool = False) -> GenerationConfig:
         """The generation settings of the system: greedy, or the self-consistency sampling.
 
-        Sampling is pure temperature sampling (``top_k=0``, ``top_p=1``) at the
-        classifier's ``self_consistency_temperature`` (0.7 by default).
+        Sampling draws the classifier's ``self_consistency_samples`` sequences per prompt
+        (8 by default) by pure temperature sampling (``top_k=0``, ``top_p=1``) at its
+        ``self_consistency_temperature`` (0.7 by default).
         """
         model_config = self.base.model.generation_config
         eos = model_config.eos_token_id if model_config.eos_token_id is not None else self.base.tokenizer.eos_token_id
@@ -260,7 +261,9 @@ class LCRSystem:
         if sample:
             if self.classifier is None:
                 raise ConfigError("Self-consistency sampling is a route of the classifier; this system has none.")
-            settings.update(temperature=self.classifier.config.self_consistency_temperature, top_k=0, top_p=1.0)
+            config = self.classifier.config
+            settings.update(temperature=config.self_consistency_temperature, top_k=0, top_p=1.0,
+                            num_return_sequences=config.self_consistency_samples)
         return GenerationConfig(**settings)
 
     @torch.inference_mode()
@@ -278,20 +281,28 @@ class LCRSystem:
             self._classifier_tokenizer = AutoTokenizer.from_pretrained(self.classifier.name_or_path)
         separator = document_separator(self._classifier_tokenizer)
         examples = [format_example(row["query"], row["documents"], separator) for row in rows]
-        batch = tokenize_examples(self._classifier_tokenizer, examples)
-        device = self.classifier.device
-        out = self.classifier(input_ids=batch["input_ids"].to(device), attention_mask=batch["attention_mask"].to(device))
-        return out.probabilities.float().cpu().numpy()
+        device, out = self.classifier.device, []
+        for start in range(0, len(examples), 32):
+            batch = tokenize_examples(self._classifier_tokenizer, examples[start:start + 32])
+            out.append(self.classifier(input_ids=batch["input_ids"].to(device),
+                                       attention_mask=batch["attention_mask"].to(device)).probabilities.float().cpu())
+        return torch.cat(out).numpy()
 
-    def refine_allowed(self, level_probabilities: np.ndarray | None) -> np.ndarray:
+    def refine_allowed(self, level_probabilities: np.ndarray) -> np.ndarray:
         """Per row: does the router send a detected conflict to refinement (else self-consistency)?
 
         Refine when the top level is one of the classifier config's ``refine_levels`` and its
         probability >= ``refine_min_confidence``; without a classifier, always.
+
+        Args:
+            level_probabilities: ``(n, 4)`` output of :meth:`level_probabilities`.
+
+        Returns:
+            ``(n,)`` bool.
         """
-        if level_probabilities is None:
-            raise ValueError("level_probabilities is None: without a classifier every detected conflict is refined.")
-        config = self.classifier.config  # type: ignore[union-attr]
+        if self.classifier is None:
+            return np.ones(len(level_probabilities), dtype=bool)
+        config = self.classifier.config
         top = level_probabilities.argmax(-1)
         levels = np.array([ID2LABEL[int(i)] in config.refine_levels for i in top])
         return levels & (level_probabilities.max(-1) >= config.refine_min_confidence)
@@ -326,10 +337,7 @@ class LCRSystem:
         """
         prompts = self.prompts(rows)
         level_probabilities = self.level_probabilities(rows)
-        if level_probabilities is None:
-            allowed = np.ones(len(rows), dtype=bool)
-        else:
-            allowed = self.refine_allowed(level_probabilities)
+        allowed = self.refine_allowed(level_probabilities) if level_probabilities is not None else np.ones(len(rows), bool)
         results: list[LCRResult | None] = [None] * len(rows)
         for indices in length_sorted_batches([len(p.text) for p in prompts], batch_size):
             batch = self.tokenize([prompts[i] for i in indices], max_new_tokens)
@@ -376,7 +384,7 @@ class LCRSystem:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             sequences = self.base.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, num_return_sequences=k,
+                input_ids=input_ids, attention_mask=attention_mask,
                 generation_config=self.generation_config(max_new_tokens, sample=True),
             )
         texts, lengths = self._decode(sequences[:, input_ids.shape[1]:])
@@ -397,3 +405,48 @@ class LCRSystem:
 
 def _model_devices(model: torch.nn.Module) -> set[torch.device]:
     return {p.device for p in model.parameters()}
+
+
+def generate_report(
+    base: str,
+    detector: str,
+    refinement: str,
+    *,
+    classifier: str | None = None,
+    data: Sequence[str] | None = None,
+    limit: int | None = None,
+    max_new_tokens: int = 32,
+    batch_size: int = 8,
+    seed: int = 42,
+    **placement,
+) -> dict:
+    """Load a system and answer LCR rows: what ``lcr-hub generate`` prints.
+
+    Args:
+        base, detector, refinement, classifier: As :meth:`LCRSystem.from_pretrained`.
+        data: LCR .jsonl files or folders (default: the bundled sample).
+        limit: Answer only the first ``limit`` rows.
+        max_new_tokens, batch_size, seed: As :meth:`LCRSystem.generate`.
+        **placement: ``base_revision``, ``dtype``, ``device``, ``device_map``, ``max_memory``.
+
+    Returns:
+        ``{"rows": [...], "routes": {route: {"n", "mean_tokens_generated"}}}``; each row holds
+        its ``id`` and the fields of :class:`LCRResult` (the gold answer is never shown to
+        the system and not reported).
+    """
+    from dataclasses import asdict
+
+    from .data import SAMPLE_DATA_PATH, load_lcr_dataset, resolve_data_files
+
+    rows = load_lcr_dataset(resolve_data_files(data or [str(SAMPLE_DATA_PATH)])).to_list()[:limit]
+    system = LCRSystem.from_pretrained(base, detector, refinement, classifier, **placement)
+    results = system.generate(rows, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed)
+    report_rows = [{"id": row["id"], **asdict(result)} for row, result in zip(rows, results)]
+    routes: dict[str, dict] = {}
+    for result in results:
+        entry = routes.setdefault(result.route, {"n": 0, "tokens_generated": 0})
+        entry["n"] += 1
+        entry["tokens_generated"] += result.tokens_generated
+    for entry in routes.values():
+        entry["mean_tokens_generated"] = entry.pop("tokens_generated") / entry["n"]
+    return {"rows": report_rows, "routes": routes}

@@ -272,6 +272,8 @@ class TrainingRun:
         dtype: The causal LM's dtype (``float32``, ``float16``, ``bfloat16``).
         pooling: Detector pooling (default ``documents`` on the embedded encoder, ``mean``
             on a causal LM, as the spec says).
+        device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
+            to spread a large base over the GPUs).
     """
 
     data: Sequence[str]
@@ -291,6 +293,7 @@ class TrainingRun:
     base_revision: str | None = None
     dtype: str | None = None
     pooling: str | None = None
+    device_map: str | None = None
 
 
 @dataclass
@@ -338,7 +341,7 @@ def _load_causal(run: TrainingRun) -> CausalLMBase:
             "then trains a small head). Launch it without --num_processes, and spread a large base over "
             "several GPUs with --device-map auto instead."
         )
-    return load_causal_base(run.base, run.base_revision, device=state.device, dtype=run.dtype)
+    return load_causal_base(run.base, run.base_revision, device=state.device, dtype=run.dtype, device_map=run.device_map)
 
 
 def _detection_examples(rows: list[dict]) -> list[dict]:

@@ -37,6 +37,8 @@ def add_base_arguments(parser: argparse.ArgumentParser, required: bool = False) 
     parser.add_argument("--base-revision", default=None, help="Hub revision of --base (branch, tag or commit).")
     parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
                         help="dtype of --base (default: the checkpoint's).")
+    parser.add_argument("--device-map", default=None,
+                        help="Accelerate placement of --base in one process, e.g. auto (spreads it over the GPUs).")
 
 
 def run_from_args(args: argparse.Namespace, run_class=TrainingRun) -> TrainingRun:
@@ -80,7 +82,6 @@ def main(train, description: str, default_output: str, *, causal_base: bool = Fa
         parser.add_argument("--save-every", type=int, default=50, help="Write the resumable state every N steps.")
         parser.add_argument("--state-dir", default=None, help="Resumable state folder (default: <output>.state).")
         parser.add_argument("--resume", action="store_true", help="Continue from --state-dir.")
-        parser.add_argument("--device-map", default=None, help="Accelerate placement of --base in one process, e.g. auto.")
     args = parser.parse_args()
     metadata = train(run_from_args(args, run_class))
     if metadata is None:  # a non-main process under `accelerate launch`

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -342,7 +344,7 @@ def test_generate_routes_detected_conflicts(tiny_bases, short_rows, tmp_path, le
             order = length_sorted_batches([len(p.text) for p in system.prompts(short_rows)], 4)[0]
             rows = torch.tensor([j for j in order if fired[j]])
             drawn = base.model.generate(input_ids=batch["input_ids"][rows], attention_mask=batch["attention_mask"][rows],
-                                        num_return_sequences=3, generation_config=system.generation_config(4, sample=True))
+                                        generation_config=system.generation_config(4, sample=True))
             k = rows.tolist().index(i)
             mine = drawn[3 * k:3 * k + 3, prompt_length:]
             texts = [base.tokenizer.decode(s, skip_special_tokens=True).strip() for s in mine]
@@ -380,3 +382,18 @@ def test_system_loads_from_folders(tiny_bases, short_rows, tmp_path):
     assert isinstance(system.base.model, type(AutoModelForCausalLM.from_pretrained(tiny_bases["gpt2"])))
     results = system.generate(short_rows[:2], max_new_tokens=2)
     assert [r.refinement_steps for r in results] == [T_MAX, T_MAX]
+
+
+def test_cli_generate_prints_one_json_line_per_row_and_route_totals(tiny_bases, tmp_path, capsys):
+    from lcr_hub.cli import main
+
+    detector, refinement = make_parts(32, epsilon=0.0)
+    detector.save_pretrained(tmp_path / "detector")
+    refinement.save_pretrained(tmp_path / "refinement")
+    code = main(["generate", "--base", str(tiny_bases["llama"]), "--detector", str(tmp_path / "detector"),
+                 "--refinement", str(tmp_path / "refinement"), "--limit", "3", "--max-new-tokens", "2"])
+    assert code == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["id"] for line in lines[:3]] == ["sample_l1_001", "sample_l1_002", "sample_l1_003"]
+    assert all(line["route"] == ROUTE_REFINE and line["refinement_steps"] == T_MAX for line in lines[:3])
+    assert lines[3] == {"routes": {ROUTE_REFINE: {"n": 3, "mean_tokens_generated": 2.0}}}
