@@ -5,8 +5,10 @@ The base is a randomly initialised Llama with Llama-3-8B-sized decoder blocks (h
 intermediate 14336, 32 heads / 8 KV heads; 2 blocks by default, a small vocabulary), so
 that the refinement (bottleneck 732, t_max 3: all three steps are taken here) and the
 detector are measured against blocks of the real size; with 32 blocks their share is 16
-times smaller. Both sides run the same left-padded batch on the same machine, rounds
-alternate between them and the best round of each is kept:
+times smaller. Both sides run the same left-padded batch on the same machine. Each round
+times both sides back to back (plain first in odd rounds, LCR first in even ones) and
+gives one ratio per measure; the median over rounds is reported with its range, so that
+the machine's speed drifting between rounds (other jobs) cancels out:
 
 - prefill: one forward pass over the prompts with the KV cache (detection and refinement
   inside it on the system side);
@@ -21,6 +23,7 @@ alternate between them and the best round of each is kept:
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -111,32 +114,38 @@ def main() -> None:
     print(f"batch: {tuple(batch['input_ids'].shape)} (prompt tokens {int(batch['attention_mask'].sum())}), "
           f"{args.new_tokens} new tokens")
 
-    best = {key: float("inf") for key in ("prefill_plain", "prefill_lcr", "decode_plain", "decode_lcr",
-                                         "overall_plain", "overall_lcr")}
-    steps = None
+    def measure(hooked: bool) -> dict[str, float]:
+        prefill, decode = prefill_and_decode(system, batch, args.new_tokens, hooked=hooked)
+        if hooked:
+            results.clear()
+            overall = timed(lambda: results.extend(
+                system.generate(rows, max_new_tokens=args.new_tokens, batch_size=args.batch_size)))
+        else:
+            overall = timed(lambda: model.generate(**plain_inputs, generation_config=config))
+        return {"prefill": prefill, "decode": decode, "overall": overall}
+
+    results: list = []
+    ratios: dict[str, list[float]] = {"prefill": [], "decode": [], "overall": []}
     with torch.inference_mode():
         prefill_and_decode(system, batch, 2, hooked=False)  # warm-up
         for round_ in range(args.rounds):
-            p, d = prefill_and_decode(system, batch, args.new_tokens, hooked=False)
-            best["prefill_plain"], best["decode_plain"] = min(best["prefill_plain"], p), min(best["decode_plain"], d)
-            p, d = prefill_and_decode(system, batch, args.new_tokens, hooked=True)
-            best["prefill_lcr"], best["decode_lcr"] = min(best["prefill_lcr"], p), min(best["decode_lcr"], d)
-            best["overall_plain"] = min(best["overall_plain"], timed(
-                lambda: model.generate(**plain_inputs, generation_config=config)))
-            results = []
-            best["overall_lcr"] = min(best["overall_lcr"], timed(
-                lambda: results.extend(system.generate(rows, max_new_tokens=args.new_tokens,
-                                                       batch_size=args.batch_size))))
-            steps = [r.refinement_steps for r in results]
-            print(f"round {round_ + 1}: " + ", ".join(f"{k} {v:.3f}s" for k, v in best.items()), flush=True)
-    assert all(r == "refine" for r in (x.route for x in results)), "every example must be refined"
-    print(f"refinement steps per example: {steps} (t_max {refinement.config.t_max})")
-    print(f"prefill: plain {best['prefill_plain']:.3f}s, LCR {best['prefill_lcr']:.3f}s, "
-          f"ratio {best['prefill_lcr'] / best['prefill_plain']:.4f}")
-    print(f"decode per token: plain {best['decode_plain'] * 1000:.1f}ms, LCR {best['decode_lcr'] * 1000:.1f}ms, "
-          f"ratio {best['decode_lcr'] / best['decode_plain']:.4f}")
-    print(f"overall ({args.new_tokens} tokens): plain {best['overall_plain']:.3f}s, LCR {best['overall_lcr']:.3f}s, "
-          f"ratio {best['overall_lcr'] / best['overall_plain']:.4f} (target <= 1.03)")
+            if round_ % 2 == 0:
+                plain, lcr = measure(False), measure(True)
+            else:
+                lcr, plain = measure(True), measure(False)
+            for key in ratios:
+                ratios[key].append(lcr[key] / plain[key])
+            print(f"round {round_ + 1}: " + ", ".join(
+                f"{key} plain {plain[key]:.3f}s LCR {lcr[key]:.3f}s ratio {lcr[key] / plain[key]:.4f}" for key in ratios),
+                flush=True)
+    assert all(r.route == "refine" for r in results), "every example must be refined"
+    assert all(r.tokens_generated == args.new_tokens for r in results), "both sides must generate as many tokens"
+    print(f"refinement steps per example: {[r.refinement_steps for r in results]} (t_max {refinement.config.t_max})")
+    labels = {"prefill": "prefill", "decode": "decode per token", "overall": f"overall ({args.new_tokens} tokens)"}
+    for key, values in ratios.items():
+        target = " (target <= 1.03)" if key == "overall" else ""
+        print(f"{labels[key]}: median ratio {statistics.median(values):.4f} over {len(values)} rounds "
+              f"(range {min(values):.4f}-{max(values):.4f}){target}")
 
 
 if __name__ == "__main__":

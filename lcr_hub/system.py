@@ -31,7 +31,7 @@ from ._modules.hooks import LCRHooks, hooked_block
 from ._modules.placement import execution_device, floating_dtype
 from .configuration_lcr import ID2LABEL
 from .constants import ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
-from .data import FormattedExample, format_example, document_separator, tokenize_examples
+from .data import FormattedExample, document_separator, format_example, tokenize_examples
 from .errors import ConfigError
 from .features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
 from .modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement

@@ -130,7 +130,6 @@ def test_zero_refinement_gives_identical_logits_and_tokens(tiny_bases, short_row
     # epsilon 0 makes every row take all T_MAX steps (of a zero delta); 0.01 stops them at once.
     system = make_system(tiny_bases[family], zero=True, epsilon=epsilon)
     batch = system.tokenize(system.prompts(short_rows))
-    model = system.base.model
     plain_logits = forward(system, batch).logits
     with system.attach(batch) as hooks:
         logits = forward(system, batch).logits
@@ -189,7 +188,6 @@ def test_mixed_batch_refines_only_fired_rows_with_hand_computed_steps(tiny_bases
     expected_steps = [hand_steps(system.refinement, rows_states[i], epsilon) if fired[i] else 0 for i in range(4)]
     assert len({s for s, f in zip(expected_steps, fired) if f}) == 2, expected_steps  # the early stop differs
 
-    model = system.base.model
     plain_logits = forward(system, batch).logits
     with system.attach(batch) as hooks:
         logits = forward(system, batch).logits

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Iterable
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, PreTrainedModel, PreTrainedTokenizerFast
+from transformers import (
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+)
 
 from ..constants import ANSWER_CUE, PROMPT_INSTRUCTION
 from ..errors import ConfigError
