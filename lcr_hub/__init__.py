@@ -32,6 +32,7 @@ from .modeling_lcr import (
 
 from .pipeline import LCRPipeline, LCRPredictions
 from . import hub  # noqa: E402  (released variants, verified loading, publish, convert)
+from .system import LCRResult, LCRSystem
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,8 @@ __all__ = [
     "LCRClassifierOutput",
     "LCRPipeline",
     "LCRPredictions",
+    "LCRSystem",
+    "LCRResult",
     "LCRHubError",
     "DataError",
     "ConfigError",
