@@ -131,8 +131,7 @@ class LCRPipeline:
         Returns:
             Lists of indices into ``rows``, longest rows first; each index appears once.
         """
-        separator = document_separator(self.encoder.tokenizer)
-        lengths = [len(format_example(row["query"], row["documents"], separator).text) for row in rows]
+        lengths = [len(self.encoder.format(row["query"], row["documents"]).text) for row in rows]
         return length_sorted_batches(lengths, batch_size)
 
     @torch.inference_mode()
