@@ -17,6 +17,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     report = evaluate(
         args.data,
+        data_revision=args.data_revision,
         detector=args.detector,
         classifier=args.classifier,
         batch_size=args.batch_size,
@@ -168,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="Evaluate the detector and classifier on LCR-format data.")
-    ev.add_argument("--data", nargs="+", metavar="PATH", help="LCR .jsonl files or folders (default: the bundled sample).")
+    ev.add_argument("--data", nargs="+", metavar="PATH",
+                    help="LCR .jsonl files or folders, or Hub dataset repo ids owner/name (default: the bundled sample).")
+    ev.add_argument("--data-revision", metavar="REV", help="Revision of the Hub dataset repos in --data (pin a commit sha).")
     ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")

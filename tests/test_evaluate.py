@@ -170,3 +170,27 @@ def test_two_processes_give_the_one_process_report(tmp_path):
     assert (one["provenance"]["num_processes"], two["provenance"]["num_processes"]) == (1, 2)
     assert two["provenance"]["distributed_type"] == "MULTI_CPU"
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["confusion_matrix.png", "reliability_diagram.png"]
+
+
+@pytest.mark.hub
+@pytest.mark.slow
+def test_evaluate_reads_a_hub_dataset_repo_pinned_to_a_revision(hub_env, hub_dataset_repo):
+    from lcr_hub.errors import DataError
+    from lcr_hub.evaluation.evaluate import evaluate
+
+    hub_env()
+    sample = Path(SAMPLE_DATA_PATH).read_bytes()
+    lines = sample.decode().splitlines(keepends=True)
+    first = hub_dataset_repo("lcr-tests/sample-rows", {"data/rows.jsonl": "".join(lines[:4]).encode()})
+    hub_dataset_repo("lcr-tests/sample-rows", {"data/rows.jsonl": sample}, message="all rows")
+    pinned = evaluate(["lcr-tests/sample-rows"], data_revision=first, bootstrap=0, progress=False)
+    local = evaluate([SAMPLE_DATA_PATH], bootstrap=0, progress=False)
+    assert pinned["n_rows"] == 4 and local["n_rows"] == len(lines)
+    assert pinned["data"]["revision"] == first and pinned["data"]["sources"] == ["lcr-tests/sample-rows"]
+    assert first in pinned["data"]["files"][0]["path"]  # the snapshot of that commit
+    latest = evaluate(["lcr-tests/sample-rows"], bootstrap=0, progress=False)  # main: the second commit
+    assert latest["detector"] == local["detector"] and latest["classifier"] == local["classifier"]
+    with pytest.raises(DataError, match="Could not fetch the dataset repo 'lcr-tests/no-such-rows'"):
+        evaluate(["lcr-tests/no-such-rows"], bootstrap=0, progress=False)
+    with pytest.raises(DataError, match="applies to 'owner/name' dataset repos only"):
+        evaluate([SAMPLE_DATA_PATH], data_revision=first, bootstrap=0, progress=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,13 +91,46 @@ def parse_source(source: str | None) -> tuple[str | None, int | None]:
     return source, None
 
 
-def resolve_data_files(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
-    """Expand files and folders (non-recursive, ``*.jsonl`` sorted by name) into a file list."""
+#: ``owner/name``: a data entry that is no local path and looks like this is a Hub dataset repo.
+_HUB_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def resolve_data_files(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], revision: str | None = None
+) -> list[Path]:
+    """Expand files, folders and Hub dataset repos into a list of local ``.jsonl`` files.
+
+    Folders are not searched recursively (``*.jsonl`` sorted by name). An entry that is not a
+    local path but looks like ``owner/name`` is a dataset repo on the Hub (``HF_ENDPOINT``):
+    its ``.jsonl`` files at ``revision`` are downloaded through ``huggingface_hub`` (its
+    cache, ``HF_HOME``, ``HF_HUB_OFFLINE`` and tokens as usual), so that every row gets the
+    same file:line validation and every file the same sha256 provenance as local data.
+
+    Args:
+        paths: Files, folders or dataset repo ids.
+        revision: Revision of the dataset repos (a full commit sha pins the data; default
+            the repo's main branch). Only valid with a repo id among ``paths``.
+
+    Returns:
+        Local file paths, in the order given.
+
+    Raises:
+        DataError: A path does not exist, a folder or repo holds no ``.jsonl`` file, a repo or
+            revision cannot be fetched, or ``revision`` is given without a repo id.
+
+    Example:
+        ```py
+        >>> resolve_data_files(["data/natural"])
+        [PosixPath('data/natural/validation.jsonl')]
+        >>> resolve_data_files(["my-org/my-lcr-rows"], revision="0123abcd...")  # doctest: +SKIP
+        ```
+    """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     if not paths:
         raise DataError("No data path given: pass a .jsonl file, a folder of them, or a list of either.")
     files: list[Path] = []
+    used_revision = False
     for entry in paths:
         path = Path(entry)
         if path.is_dir():
@@ -110,9 +144,39 @@ def resolve_data_files(paths: str | os.PathLike | Sequence[str | os.PathLike]) -
             files.extend(found)
         elif path.is_file():
             files.append(path)
+        elif _HUB_REPO_ID.match(str(entry)):
+            files.extend(_hub_dataset_files(str(entry), revision))
+            used_revision = True
         else:
-            raise DataError("No such file or folder. Check the path (and the working directory).", path=path)
+            raise DataError(
+                "No such file or folder, and not an 'owner/name' Hub dataset repo id. Check the path "
+                "(and the working directory).",
+                path=path,
+            )
+    if revision is not None and not used_revision:
+        raise DataError(
+            f"A data revision ({revision!r}) was given but no Hub dataset repo: the revision applies to "
+            "'owner/name' dataset repos only. Drop it for local files."
+        )
     return files
+
+
+def _hub_dataset_files(repo_id: str, revision: str | None) -> list[Path]:
+    from huggingface_hub import snapshot_download
+
+    where = f"dataset repo '{repo_id}' at revision {revision or 'main'}"
+    try:
+        folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=revision,
+                                        allow_patterns=["*.jsonl", "**/*.jsonl"]))
+    except Exception as error:  # huggingface_hub raises several unrelated types (HTTP, offline, revision)
+        raise DataError(
+            f"Could not fetch the {where}: {type(error).__name__}: {error}. Check the repo id and the "
+            "revision, HF_ENDPOINT/HF_HUB_OFFLINE and your token, or pass local files."
+        ) from error
+    found = sorted(p for p in folder.rglob("*.jsonl") if p.is_file())
+    if not found:
+        raise DataError(f"The {where} holds no '*.jsonl' file. Upload LCR rows as .jsonl files.")
+    return found
 
 
 def _as_id(value: Any, field: str, path: Path, line: int, *, required: bool) -> str:

@@ -106,6 +106,7 @@ def _predict_in_processes(
 def evaluate(
     data: Sequence[str | os.PathLike] | None = None,
     *,
+    data_revision: str | None = None,
     detector: str | os.PathLike | None = None,
     classifier: str | os.PathLike | None = None,
     batch_size: int = 32,
@@ -127,7 +128,9 @@ def evaluate(
     same order as a single process would, so the figures are identical.
 
     Args:
-        data: LCR JSONL files or folders (default: the package's hand-written sample).
+        data: LCR JSONL files or folders, or Hub dataset repo ids ``owner/name`` (default:
+            the package's hand-written sample).
+        data_revision: Revision of the Hub dataset repos in ``data`` (pin a commit sha).
         detector: Detector folder (default: the embedded checkpoint).
         classifier: Classifier folder (default: the embedded checkpoint).
         batch_size: Rows per encoder pass.
@@ -153,7 +156,7 @@ def evaluate(
     wall_start = time.perf_counter()
     seed_everything(seed, deterministic=deterministic)
     data_paths = [Path(p) for p in (data or [SAMPLE_DATA_PATH])]
-    files = resolve_data_files(data_paths)
+    files = resolve_data_files([str(p) for p in data_paths], revision=data_revision)
     rows = load_lcr_dataset(files)
     detection = build_detection_dataset(rows)
     detector_path = Path(detector) if detector else default_checkpoint("detector")
@@ -224,7 +227,7 @@ def evaluate(
             "device": device,
         },
         "models": {"detector": _model_record(detector_path), "classifier": _model_record(classifier_path)},
-        "data": {"files": file_digests(files)},
+        "data": {"files": file_digests(files), "sources": [str(p) for p in data_paths], "revision": data_revision},
         "versions": package_versions(),
         "command": command_line(),
         "provenance": {
