@@ -10,7 +10,17 @@ from __future__ import annotations
 from transformers import AutoConfig, AutoModel
 
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
-from .errors import CheckpointError, ConfigError, DataError, EncoderError, IntegrityError, LCRHubError
+from .errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    EncoderError,
+    IntegrityError,
+    LCRHubError,
+    PublishError,
+    UnpinnedRevisionError,
+    UnpinnedRevisionWarning,
+)
 from .modeling_lcr import (
     LCRClassifier,
     LCRClassifierOutput,
@@ -21,6 +31,7 @@ from .modeling_lcr import (
 )
 
 from .pipeline import LCRPipeline, LCRPredictions
+from . import hub  # noqa: E402  (released variants, verified loading, publish, convert)
 
 __version__ = "0.1.0"
 
@@ -50,5 +61,9 @@ __all__ = [
     "CheckpointError",
     "IntegrityError",
     "EncoderError",
+    "PublishError",
+    "UnpinnedRevisionError",
+    "UnpinnedRevisionWarning",
+    "hub",
     "__version__",
 ]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from .constants import DEFAULT_REPO_ID
 from .errors import LCRHubError
 
 
@@ -96,6 +97,50 @@ def _cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_variants(args: argparse.Namespace) -> int:
+    from .hub import describe_variant, list_variants
+
+    if args.name:
+        print(describe_variant(args.name))
+    for v in [] if args.name else list_variants():
+        print(f"{v.name:<28} {v.tag:<32} {v.commit}  {v.repo_id}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .hub.loading import verify_variant
+
+    folder, checks = verify_variant(args.name, folder=args.folder)
+    print(f"{args.name}: {folder}")
+    for check in checks:
+        print(check.line())
+    bad = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(bad)} ok, {len(bad)} bad")
+    return 1 if bad else 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from .hub.publish import publish_variant
+
+    plan = publish_variant(args.source, args.variant, args.tag, repo_id=args.repo_id, branch=args.branch,
+                           output=args.output, dry_run=args.dry_run, commit_message=args.message)
+    print(plan.describe())
+    if args.dry_run:
+        print("dry run: nothing uploaded, registry unchanged")
+    else:
+        print(f"commit {plan.commit}\ntagged {plan.tag}; registry updated")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from .hub.convert import convert_legacy_checkpoint
+
+    folder = convert_legacy_checkpoint(args.path, args.output, base_model_name_or_path=args.base_model,
+                                       layer_index=args.layer_index)
+    print(f"wrote {folder}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lcr-hub`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(prog="lcr-hub", description="LCR conflict detection models on the Hugging Face stack.")
@@ -143,6 +188,33 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")
     env.add_argument("--json", action="store_true", help="Print JSON.")
     env.set_defaults(func=_cmd_env)
+
+    var = sub.add_parser("variants", help="List the released variants pinned in the registry, or describe one.")
+    var.add_argument("name", nargs="?", help="A variant name or release tag to describe.")
+    var.set_defaults(func=_cmd_variants)
+
+    ver = sub.add_parser("verify", help="Re-hash a cached or local variant against the registry; exit 1 on any mismatch.")
+    ver.add_argument("name", help="Variant name (e.g. detector/minilm) or release tag.")
+    ver.add_argument("--folder", metavar="DIR", help="A local copy to check (default: the Hugging Face cache).")
+    ver.set_defaults(func=_cmd_verify)
+
+    pub = sub.add_parser("publish", help="Publish a checkpoint folder as a variant: one commit, a tag, a registry entry.")
+    pub.add_argument("source", metavar="DIR", help="A trained checkpoint folder.")
+    pub.add_argument("--variant", required=True, help="Variant name = subfolder in the repo, e.g. classifier/minilm.")
+    pub.add_argument("--tag", required=True, help="New tag for the commit (existing tags are refused).")
+    pub.add_argument("--repo-id", default=DEFAULT_REPO_ID, help=f"Target repo (default {DEFAULT_REPO_ID}).")
+    pub.add_argument("--branch", default="main")
+    pub.add_argument("--output", metavar="DIR", help="Keep the prepared folder here (e.g. for `hf upload`).")
+    pub.add_argument("--message", help="Commit message.")
+    pub.add_argument("--dry-run", action="store_true", help="Prepare and print the plan; upload nothing.")
+    pub.set_defaults(func=_cmd_publish)
+
+    con = sub.add_parser("convert", help="Convert a legacy torch.save state dict (tensors only) to a from_pretrained folder.")
+    con.add_argument("path", metavar="FILE.pt")
+    con.add_argument("--output", required=True, metavar="DIR")
+    con.add_argument("--base-model", help="Base model the weights read (recorded in config.json).")
+    con.add_argument("--layer-index", type=int, help="Hidden-states index of the base model they read.")
+    con.set_defaults(func=_cmd_convert)
     return parser
 
 

@@ -44,3 +44,14 @@ REFERENCE_NAME = "reference_outputs.json"
 # name of the validation part in `validation` (whose ECE/Brier `lcr-hub validate` recomputes).
 SPLIT_ROLE = "train+validation"
 VALIDATION_SET = "benchmark_dev"
+
+# Hub hosting (see CHECKPOINT_HOSTING_GUIDE.md): one repo, one subfolder per component/variant.
+DEFAULT_REPO_ID = "lcr-research/lcr-checkpoints"
+# Per-file sha256 manifest inside each published folder, in `sha256sum` format.
+CHECKSUMS_NAME = "checksums.sha256"
+# Files copied next to the weights so that `trust_remote_code=True` works without lcr_hub.
+REMOTE_CODE_FILES: tuple[str, ...] = ("configuration_lcr.py", "modeling_lcr.py", "errors.py")
+# Pickle-based weight files: never loaded, never downloaded by lcr_hub (convert them instead).
+PICKLE_PATTERNS: tuple[str, ...] = ("*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.ckpt")
+# Environment variable naming a registry file to use instead of the one shipped in the package.
+REGISTRY_ENV = "LCR_HUB_REGISTRY"

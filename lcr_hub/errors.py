@@ -68,3 +68,15 @@ class IntegrityError(CheckpointError):
 
 class EncoderError(LCRHubError, OSError):
     """The base encoder named by a config cannot be found or loaded."""
+
+
+class UnpinnedRevisionError(CheckpointError):
+    """``strict=True`` and the repo, subfolder or revision is not a release pinned in the registry."""
+
+
+class UnpinnedRevisionWarning(UserWarning):
+    """A Hub revision was loaded whose digests are not pinned by lcr_hub's registry (or that moves)."""
+
+
+class PublishError(LCRHubError):
+    """Publishing a variant was refused (existing tag, incomplete folder, ...)."""

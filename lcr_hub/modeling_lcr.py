@@ -78,6 +78,17 @@ class LCRClassifierOutput(ModelOutput):
 # --------------------------------------------------------------------------- base class
 
 
+def _lcr_hub_verifier():
+    """lcr_hub's download-and-verify hook, or None where this file runs as remote code without lcr_hub."""
+    try:  # (transformers' remote-code import check skips imports inside try blocks)
+        from lcr_hub.hub.loading import resolve_verified
+    except ModuleNotFoundError as error:
+        if error.name != "lcr_hub" or __package__ == "lcr_hub":
+            raise
+        return None
+    return resolve_verified
+
+
 class _LCRPreTrainedModel(PreTrainedModel):
     """Shared loading behaviour: strict weights, errors that name the folder."""
 
@@ -89,16 +100,28 @@ class _LCRPreTrainedModel(PreTrainedModel):
         """Load a model saved with ``save_pretrained``, refusing any weight mismatch.
 
         Accepts every argument of ``PreTrainedModel.from_pretrained`` (``revision``,
-        ``subfolder``, ``dtype``, ``device_map``...).
+        ``subfolder``, ``dtype``, ``device_map``...). With lcr_hub installed, a Hub repo is
+        first downloaded and every file's sha256 checked against lcr_hub's registry of
+        released variants before anything is deserialised (``strict=True`` refuses revisions
+        that are not pinned there; see ``lcr_hub.hub.loading``). Only ``model.safetensors``
+        is ever loaded.
 
         Raises:
             ConfigError: The folder's config.json is of another model type or lacks keys.
-            CheckpointError: Tensors are missing, unexpected or of the wrong shape.
+            CheckpointError: Tensors are missing, unexpected or of the wrong shape, or the
+                download failed or is not pinned (``strict``).
+            IntegrityError: A downloaded file's sha256 differs from the pinned one.
         """
         wants_info = kwargs.pop("output_loading_info", False)
         where = os.fspath(pretrained_model_name_or_path)
         if kwargs.get("subfolder"):
             where = f"{where}/{kwargs['subfolder']}"
+        source = None
+        resolve_verified = _lcr_hub_verifier()
+        if resolve_verified is not None:
+            source = resolve_verified(pretrained_model_name_or_path, kwargs)
+            pretrained_model_name_or_path = source.path
+        kwargs["use_safetensors"] = True
         # Mismatched shapes are collected (not raised by transformers) so that the error
         # below can name every bad tensor; the model is never returned in that case.
         kwargs["ignore_mismatched_sizes"] = True
@@ -124,6 +147,9 @@ class _LCRPreTrainedModel(PreTrainedModel):
             problems.append(
                 f"tensor '{name}' has shape {tuple(found)} but the config implies {tuple(expected)}"
             )
+        if source is not None and source.repo_id is not None:
+            model.name_or_path = model.config._name_or_path = source.repo_id
+            model.config._commit_hash = source.commit
         if problems:
             raise CheckpointError(
                 f"{where}/{_WEIGHTS_NAME} does not match {where}/config.json "

@@ -84,3 +84,100 @@ def tiny_detector(tiny_training_data, tmp_path_factory) -> Path:
         TrainingRun(data=[str(tiny_training_data)], output=str(folder), epochs=2, validation_fraction=0.25, progress=False)
     )
     return folder
+
+
+# --------------------------------------------------------------------------- loopback Hub (marker: hub)
+
+#: The released repo as the loopback Hub serves it (see CHECKPOINT_HOSTING_GUIDE.md).
+RELEASE_ARCHIVE = REPO / "tests" / "fixtures" / "hub" / "lcr-checkpoints.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def loopback_hub(tmp_path_factory):
+    """olah + the upload endpoint on free 127.0.0.1 ports, serving the released repo.
+
+    ``lcr-research/lcr-checkpoints`` is unpacked from ``tests/fixtures/hub``; tests that
+    publish or tamper use repos of their own or restore what they change. Fails (never
+    skips) when git-lfs or olah cannot be set up.
+    """
+    from loopback_hub import LoopbackHub, import_repo, repo_path
+
+    from lcr_hub.constants import DEFAULT_REPO_ID
+
+    root = tmp_path_factory.mktemp("hub")
+    hub = LoopbackHub(root)
+    import_repo(RELEASE_ARCHIVE, repo_path(root, DEFAULT_REPO_ID))
+    hub.start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+def hub_env(loopback_hub, monkeypatch, tmp_path):
+    """Point huggingface_hub at the loopback Hub with a fresh cache, as a user's environment would.
+
+    ``hub_env()`` (downloads from olah) or ``hub_env(endpoint=url, offline=True)``. It sets
+    ``HF_ENDPOINT``, ``HF_HOME``, ``HF_HUB_OFFLINE`` for subprocesses and the matching
+    ``huggingface_hub.constants`` and ``datasets.config``, which the libraries read once at
+    import (a fresh Python started with these variables sees the same values). Returns the
+    env dict.
+    """
+    from datasets import config as datasets_config
+    from huggingface_hub import constants
+    from transformers.utils import hub as transformers_hub
+
+    home = tmp_path / "hf_home"
+
+    def apply(endpoint: str | None = None, offline: bool = False) -> dict[str, str]:
+        endpoint = endpoint or loopback_hub.olah_url
+        env = {"HF_ENDPOINT": endpoint, "HF_HOME": str(home), "HF_HUB_OFFLINE": "1" if offline else "0",
+               "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(constants, "HF_HOME", str(home))
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+        monkeypatch.setattr(transformers_hub, "_hf_api", None)  # transformers keeps one HfApi per endpoint
+        monkeypatch.setattr(datasets_config, "HF_ENDPOINT", endpoint)  # datasets reads its own copies
+        monkeypatch.setattr(datasets_config, "HUB_DATASETS_URL", endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}")
+        monkeypatch.setattr(datasets_config, "HF_HUB_OFFLINE", offline)
+        monkeypatch.setattr(datasets_config, "HF_DATASETS_OFFLINE", offline)
+        monkeypatch.setattr(datasets_config, "HF_DATASETS_CACHE", home / "datasets")
+        return env
+
+    return apply
+
+
+@pytest.fixture
+def temp_registry(monkeypatch, tmp_path) -> Path:
+    """A copy of the shipped registry, used instead of it (``LCR_HUB_REGISTRY``) for this test."""
+    import shutil
+
+    from lcr_hub.constants import REGISTRY_ENV
+    from lcr_hub.hub.registry import PACKAGE_REGISTRY
+
+    path = tmp_path / "registry.json"
+    shutil.copyfile(PACKAGE_REGISTRY, path)
+    monkeypatch.setenv(REGISTRY_ENV, str(path))
+    return path
+
+
+@pytest.fixture
+def hub_dataset_repo(loopback_hub):
+    """Create a dataset repo on the loopback Hub: ``make(repo_id, {path_in_repo: bytes}) -> commit sha``.
+
+    ``datasets.load_dataset(repo_id, revision=sha)`` then loads it from olah (with
+    ``HF_ENDPOINT`` pointing at ``loopback_hub.olah_url``, e.g. through ``hub_env``).
+    """
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    def make(repo_id: str, files: dict[str, bytes], message: str = "add data") -> str:
+        api = HfApi(endpoint=loopback_hub.url)
+        api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
+        operations = [CommitOperationAdd(path, data) for path, data in files.items()]
+        return api.create_commit(repo_id, operations=operations, commit_message=message, repo_type="dataset").oid
+
+    return make

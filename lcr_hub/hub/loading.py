@@ -1,0 +1,341 @@
+"""Resolve, download and verify a checkpoint folder before anything in it is deserialised.
+
+``_LCRPreTrainedModel.from_pretrained`` (and so ``AutoModel.from_pretrained`` after
+``import lcr_hub``) calls :func:`resolve_verified` first: a Hub repo id is resolved to a
+commit, its subfolder downloaded through ``huggingface_hub`` (its cache, ``HF_HOME``,
+``HF_ENDPOINT``, ``HF_HUB_OFFLINE`` and tokens as usual), every file's sha256 checked against
+the registry (or, for unknown revisions, the repo's own manifest, with a warning), and only
+the verified local folder is handed to transformers.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from fnmatch import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub import constants as hf_constants
+from huggingface_hub.file_download import repo_folder_name
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+    RevisionResolutionError,
+)
+
+from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
+from ..features import sha256_file
+from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
+from .registry import COMMIT_RE, FileDigest, Variant, find_release
+from .verify import FileCheck, check_folder, evict, folder_files, read_manifest
+
+#: ``from_pretrained`` keyword arguments consumed here (the download side).
+HUB_KWARGS = ("revision", "subfolder", "cache_dir", "force_download", "local_files_only", "token")
+
+_DOWNLOAD_ERRORS = (
+    httpx2.HTTPError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RevisionResolutionError,
+    OSError,
+    ValueError,
+)
+
+
+@dataclass(frozen=True)
+class VerifiedSource:
+    """A local folder whose files passed their sha256 checks.
+
+    Args:
+        path: The folder to load from.
+        repo_id: The Hub repo it came from (None for a local folder).
+        commit: The commit it was downloaded at (None for a local folder).
+        variant: The registry entry it matched, if any.
+    """
+
+    path: Path
+    repo_id: str | None = None
+    commit: str | None = None
+    variant: Variant | None = None
+
+
+def _is_pickle(name: str) -> bool:
+    return any(fnmatch(name.rsplit("/", 1)[-1], pattern) for pattern in PICKLE_PATTERNS)
+
+
+def _no_safetensors(where: str, offered: list[str]) -> CheckpointError:
+    """The error for a folder without ``model.safetensors``, naming the pickle files it offers."""
+    pickles = sorted(name for name in offered if _is_pickle(name))
+    found = f"only pickle files ({', '.join(pickles)})" if pickles else f"no {WEIGHTS_NAME}"
+    return CheckpointError(
+        f"{where} offers {found}. lcr_hub loads weights from {WEIGHTS_NAME} only: unpickling a "
+        "file can run arbitrary code. Convert a legacy state dict with `lcr-hub convert FILE --output DIR` "
+        "(it reads tensors only, weights_only=True) and publish the converted folder."
+    )
+
+
+def _raise_on_bad(checks: list[FileCheck], folder: Path, where: str, *, cached: bool) -> None:
+    mismatched = [c for c in checks if c.status == "mismatch"]
+    if mismatched:
+        if cached:
+            for check in mismatched:
+                evict(folder / check.name)
+        first = mismatched[0]
+        hint = (
+            "The bad file was removed from the Hugging Face cache, so the next load downloads it again; "
+            "if the mismatch persists, the server is not serving the released bytes."
+            if cached
+            else "Re-download the folder or restore the file."
+        )
+        others = f" ({len(mismatched) - 1} more file(s) also differ.)" if len(mismatched) > 1 else ""
+        raise IntegrityError(f"{where}/{first.name}", first.expected, first.actual, hint + others)
+    missing = [c.name for c in checks if c.status == "missing"]
+    if missing:
+        raise CheckpointError(
+            f"{where} lacks file(s) {missing} that its pinned digests list: the copy is incomplete or not the release."
+        )
+    unexpected = [c.name for c in checks if c.status == "unexpected"]
+    if unexpected:
+        raise CheckpointError(
+            f"{where} has file(s) {unexpected} that the pinned digests do not list; refusing to load a folder "
+            "that differs from the release."
+        )
+
+
+def _verify_local(folder: Path) -> VerifiedSource:
+    if not (folder / WEIGHTS_NAME).is_file():
+        raise _no_safetensors(str(folder), folder_files(folder) if folder.is_dir() else [])
+    manifest = read_manifest(folder)
+    if manifest is not None:  # a user's own folder: files it does not list are not checked
+        _raise_on_bad(check_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
+    return VerifiedSource(path=folder)
+
+
+def fetch_verified(
+    repo_id: str,
+    subfolder: str = "",
+    revision: str | None = None,
+    *,
+    strict: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    force_download: bool = False,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> VerifiedSource:
+    """Download ``repo_id``/``subfolder`` at ``revision`` and check every file's sha256.
+
+    Args:
+        repo_id: The Hub repo, e.g. ``"lcr-research/lcr-checkpoints"``.
+        subfolder: The variant's folder, e.g. ``"detector/minilm"``.
+        revision: A full commit sha, a release tag, or (not recommended) a branch or short sha.
+        strict: Refuse anything but a release pinned in the registry, and any revision that
+            is not a full commit sha or a registry tag.
+        cache_dir: The Hugging Face cache to use (default ``HF_HUB_CACHE``).
+        force_download: Download again even if cached.
+        local_files_only: Use the cache only (as ``HF_HUB_OFFLINE=1`` does).
+        token: Hub token, as for ``huggingface_hub``.
+
+    Returns:
+        The verified local folder (inside the Hugging Face cache), its commit and registry entry.
+
+    Raises:
+        UnpinnedRevisionError: ``strict`` and the revision is not pinned.
+        IntegrityError: A file's sha256 differs from the pinned one (the file is evicted from the cache).
+        CheckpointError: The download failed, a pinned file is missing, the folder offers
+            only pickle files, or there is nothing to verify against.
+
+    Example:
+        ```python
+        >>> source = fetch_verified("lcr-research/lcr-checkpoints", "detector/minilm",
+        ...                         revision="detector-minilm-v1")  # doctest: +SKIP
+        >>> source.commit  # doctest: +SKIP
+        '0f3c...'
+        ```
+    """
+    sub = (subfolder or "").strip("/")
+    requested = str(revision) if revision is not None else hf_constants.DEFAULT_REVISION
+    by_tag = None if COMMIT_RE.match(requested) else find_release(repo_id, sub, tag=requested)
+    label = f"{repo_id}/{sub}" if sub else repo_id
+    if strict and not COMMIT_RE.match(requested) and by_tag is None:
+        raise UnpinnedRevisionError(
+            f"strict=True: revision {requested!r} of {label} is neither a full 40-hex commit sha nor a release tag "
+            "in lcr_hub's registry (branches move, short shas are ambiguous). Pin a full commit sha, e.g. from "
+            "`lcr-hub variants`."
+        )
+    local_only = local_files_only or hf_constants.HF_HUB_OFFLINE
+    endpoint = hf_constants.ENDPOINT
+    if by_tag is not None:
+        commit = by_tag.commit  # the registry, not the server, says what a release tag means
+        server_commit = getattr(revision, "resolved", None)
+        if server_commit is not None and server_commit != commit:
+            raise CheckpointError(
+                f"Tag {requested!r} of {repo_id} resolves to {server_commit} on {endpoint}, but lcr_hub's registry "
+                f"pins it to {commit}: the tag was moved. Pass revision='{commit}' to load the release."
+            )
+    else:
+        try:
+            commit = HfApi(endpoint=endpoint).resolve_revision(
+                repo_id, revision=revision, cache_dir=cache_dir, local_files_only=local_only, token=token
+            ).resolved
+        except (RepositoryNotFoundError, RevisionNotFoundError) as error:
+            raise CheckpointError(f"{label}: revision {requested!r} not found on {endpoint}: {error}") from None
+        except _DOWNLOAD_ERRORS as error:
+            raise CheckpointError(
+                f"Cannot resolve revision {requested!r} of {repo_id} ({endpoint} unreachable or offline, and the "
+                f"cache has no entry for it): {error}. A full commit sha loads offline from the cache."
+            ) from None
+    variant = by_tag or find_release(repo_id, sub, commit=commit)
+    if variant is None and strict:
+        raise UnpinnedRevisionError(
+            f"strict=True: {label} at commit {commit} is not a release in lcr_hub's registry, so its digests are "
+            "not independently pinned. Load a registered variant (`lcr-hub variants`) or pass strict=False."
+        )
+    if not COMMIT_RE.match(requested) and by_tag is None:
+        warnings.warn(
+            f"revision {requested!r} of {label} is not a pinned commit: it resolved to {commit} now, but branches "
+            f"move. Pass revision='{commit}' to always load these bytes.",
+            UnpinnedRevisionWarning,
+            stacklevel=4,
+        )
+    where = f"{label}@{commit}"
+    cached = Path(cache_dir or hf_constants.HF_HUB_CACHE).expanduser() / repo_folder_name(repo_id=repo_id, repo_type="model")
+    cached = cached / "snapshots" / commit / sub
+    if variant is not None and not force_download and all((cached / name).exists() for name in variant.files):
+        # Every pinned file is cached at this commit (a commit never changes): they are
+        # verified below without asking the server, as huggingface_hub does for commit shas.
+        return _checked(cached, variant.files, where, repo_id, commit, variant)
+    try:
+        snapshot = snapshot_download(
+            repo_id,
+            revision=commit,
+            cache_dir=cache_dir,
+            force_download=force_download,
+            local_files_only=local_only,
+            token=token,
+            allow_patterns=[f"{sub}/*"] if sub else None,
+            ignore_patterns=list(PICKLE_PATTERNS),
+        )
+    except _DOWNLOAD_ERRORS as error:
+        raise CheckpointError(
+            f"Could not download {where} from {endpoint}: {type(error).__name__}: {error}. Nothing was loaded; "
+            "completed files stay in the cache (unfinished ones are never placed in the snapshot) and are "
+            "verified again on the next try."
+        ) from None
+    folder = Path(snapshot) / sub
+    if not (folder / WEIGHTS_NAME).is_file():
+        offered: list[str] = []
+        if not local_only:
+            try:
+                offered = HfApi(endpoint=endpoint).list_repo_files(repo_id, revision=commit, token=token)
+            except _DOWNLOAD_ERRORS:
+                pass
+        raise _no_safetensors(where, [f for f in offered if f.startswith(f"{sub}/" if sub else "")])
+    if variant is not None:
+        expected: dict[str, FileDigest] | None = variant.files
+    else:
+        expected = read_manifest(folder)
+        if expected is None:
+            raise CheckpointError(
+                f"{where} is not a release in lcr_hub's registry and has no {CHECKSUMS_NAME}: there is nothing to "
+                "verify its files against, so it is not loaded. Publish it with `lcr-hub publish` (which writes the "
+                "manifest), or download it yourself and load the local folder."
+            )
+        manifest = folder / CHECKSUMS_NAME  # present, as read above; it does not list itself
+        expected[CHECKSUMS_NAME] = FileDigest(sha256_file(manifest), manifest.stat().st_size)
+        warnings.warn(
+            f"{where} is not a release in lcr_hub's registry: its files are checked only against the "
+            f"{CHECKSUMS_NAME} inside the repo, which whoever can push to the repo also controls (the digests are "
+            "not independently pinned). strict=True refuses such revisions.",
+            UnpinnedRevisionWarning,
+            stacklevel=4,
+        )
+    return _checked(folder, expected, where, repo_id, commit, variant)
+
+
+def _checked(folder: Path, expected: dict[str, FileDigest], where: str, repo_id: str, commit: str,
+             variant: Variant | None) -> VerifiedSource:
+    _raise_on_bad(check_folder(folder, expected), folder, where, cached=True)
+    return VerifiedSource(path=folder, repo_id=repo_id, commit=commit, variant=variant)
+
+
+def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) -> VerifiedSource:
+    """The ``from_pretrained`` hook: verify, then return the local folder to load.
+
+    Pops the download arguments (``revision``, ``subfolder``, ``cache_dir``,
+    ``force_download``, ``local_files_only``, ``token``) and lcr_hub's ``strict`` from
+    ``kwargs``; what is left goes to ``PreTrainedModel.from_pretrained``.
+
+    Args:
+        name_or_path: A local folder or a Hub repo id.
+        kwargs: The ``from_pretrained`` keyword arguments (modified in place).
+
+    Returns:
+        The verified source. Local folders are checked against their ``checksums.sha256``
+        when they have one.
+
+    Raises:
+        IntegrityError, UnpinnedRevisionError, CheckpointError: see :func:`fetch_verified`.
+    """
+    strict = bool(kwargs.pop("strict", False))
+    hub = {name: kwargs.pop(name) for name in HUB_KWARGS if name in kwargs}
+    subfolder = hub.pop("subfolder", "") or ""
+    if os.path.isdir(name_or_path):
+        return _verify_local(Path(name_or_path) / subfolder)
+    return fetch_verified(
+        os.fspath(name_or_path),
+        subfolder,
+        hub.get("revision"),
+        strict=strict,
+        cache_dir=hub.get("cache_dir"),
+        force_download=bool(hub.get("force_download", False)),
+        local_files_only=bool(hub.get("local_files_only", False)),
+        token=hub.get("token"),
+    )
+
+
+def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
+                   cache_dir: str | os.PathLike | None = None) -> tuple[Path, list[FileCheck]]:
+    """Re-hash a released variant's files (a local folder, or its copy in the Hugging Face cache).
+
+    Nothing is downloaded and nothing is removed: this only reports.
+
+    Args:
+        name_or_tag: A variant name or release tag from the registry.
+        folder: A local copy to check; default: the cached snapshot at the release commit.
+        cache_dir: The Hugging Face cache (default ``HF_HUB_CACHE``).
+
+    Returns:
+        The folder checked and one :class:`FileCheck` per file.
+
+    Raises:
+        CheckpointError: Unknown variant, or the release is not in the cache.
+
+    Example:
+        ```python
+        >>> folder, checks = verify_variant("detector/minilm")  # doctest: +SKIP
+        >>> all(c.ok for c in checks)  # doctest: +SKIP
+        True
+        ```
+    """
+    from .registry import get_variant
+
+    variant = get_variant(name_or_tag)
+    if folder is None:
+        try:
+            snapshot = snapshot_download(variant.repo_id, revision=variant.commit, cache_dir=cache_dir,
+                                         local_files_only=True, allow_patterns=[f"{variant.subfolder}/*"])
+        except _DOWNLOAD_ERRORS as error:
+            raise CheckpointError(
+                f"{variant.name} ({variant.repo_id}@{variant.commit}) is not in the Hugging Face cache ({error}). "
+                f"Download it first (lcr_hub.hub.load_variant({variant.name!r})) or pass --folder."
+            ) from None
+        folder = Path(snapshot) / variant.subfolder
+    return Path(folder), check_folder(folder, variant.files)

@@ -1,0 +1,165 @@
+"""The registry of released variants: ``registry.json`` shipped inside the package.
+
+Each entry pins one release: the Hub repo, the subfolder, the tag, the full commit sha and
+the sha256 and size of every file of the subfolder at that commit. Loading checks the
+downloaded bytes against it; ``lcr-hub publish`` appends to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..constants import REGISTRY_ENV
+from ..errors import CheckpointError, PublishError
+
+#: The registry shipped with the package.
+PACKAGE_REGISTRY = Path(__file__).with_name("registry.json")
+REGISTRY_FORMAT = 1
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """The pinned digest of one file of a variant.
+
+    Args:
+        sha256: Lowercase hex sha256 of the file's bytes.
+        size: Size in bytes.
+    """
+
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One released variant, e.g. ``detector/minilm`` at tag ``detector-minilm-v1``.
+
+    Args:
+        name: The variant's name, which is also its subfolder in the repo.
+        model_type: ``lcr_detector``, ``lcr_refinement`` or ``lcr_classifier``.
+        repo_id: The Hub repo holding it.
+        subfolder: Its folder inside the repo.
+        tag: The git tag created when it was published.
+        commit: The full 40-hex commit sha of that release.
+        files: Path inside the subfolder -> pinned digest, for every file of the subfolder.
+    """
+
+    name: str
+    model_type: str
+    repo_id: str
+    subfolder: str
+    tag: str
+    commit: str
+    files: dict[str, FileDigest] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON form stored in ``registry.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "registry") -> "Variant":
+        try:
+            files = {name: FileDigest(**digest) for name, digest in data["files"].items()}
+            variant = cls(**{**data, "files": files})
+        except (KeyError, TypeError) as error:
+            raise CheckpointError(
+                f"{where}: malformed variant entry {data.get('name', '?')!r} ({error}); each entry needs name, "
+                "model_type, repo_id, subfolder, tag, commit and files {path: {sha256, size}}."
+            ) from None
+        if not COMMIT_RE.match(variant.commit):
+            raise CheckpointError(f"{where}: variant {variant.name!r} has commit {variant.commit!r}, not a full sha.")
+        return variant
+
+
+def registry_path() -> Path:
+    """The registry in use: ``$LCR_HUB_REGISTRY`` if set, else the one shipped in the package."""
+    return Path(os.environ.get(REGISTRY_ENV) or PACKAGE_REGISTRY)
+
+
+def list_variants() -> list[Variant]:
+    """All released variants, oldest first.
+
+    Returns:
+        The registry's entries.
+
+    Raises:
+        CheckpointError: The registry file is missing or malformed.
+
+    Example:
+        ```python
+        >>> from lcr_hub.hub import list_variants
+        >>> [v.name for v in list_variants()]  # doctest: +SKIP
+        ['detector/minilm', 'classifier/minilm']
+        ```
+    """
+    path = registry_path()
+    try:
+        stat = path.stat()
+        return list(_read_registry(str(path), stat.st_mtime_ns, stat.st_size))
+    except OSError as error:
+        raise CheckpointError(f"Cannot read the variant registry {path}: {error}") from None
+
+
+@lru_cache(maxsize=8)
+def _read_registry(path: str, mtime_ns: int, size: int) -> tuple[Variant, ...]:
+    # Keyed by modification time and size, so an updated registry is read again.
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"Cannot read the variant registry {path}: {error}") from None
+    if data.get("format") != REGISTRY_FORMAT:
+        raise CheckpointError(f"{path}: format {data.get('format')!r}, expected {REGISTRY_FORMAT}.")
+    return tuple(Variant.from_dict(entry, path) for entry in data.get("variants", []))
+
+
+def get_variant(name_or_tag: str) -> Variant:
+    """The newest release of a variant name, or the release with that tag.
+
+    Args:
+        name_or_tag: ``"detector/minilm"`` (newest release) or a tag such as ``"detector-minilm-v1"``.
+
+    Returns:
+        The registry entry.
+
+    Raises:
+        CheckpointError: No such name or tag in the registry.
+    """
+    variants = list_variants()
+    for variant in reversed(variants):
+        if name_or_tag in (variant.name, variant.tag):
+            return variant
+    known = sorted({v.name for v in variants} | {v.tag for v in variants})
+    raise CheckpointError(f"No variant or tag {name_or_tag!r} in the registry {registry_path()}; known: {known}.")
+
+
+def find_release(repo_id: str, subfolder: str, *, commit: str | None = None, tag: str | None = None) -> Variant | None:
+    """The registry entry for ``repo_id``/``subfolder`` at a commit or a tag, if any."""
+    for variant in list_variants():
+        if (variant.repo_id, variant.subfolder.strip("/")) != (repo_id, subfolder.strip("/")):
+            continue
+        if (commit is not None and variant.commit == commit) or (tag is not None and variant.tag == tag):
+            return variant
+    return None
+
+
+def add_variant(variant: Variant) -> Path:
+    """Append a release to the registry in use (written atomically).
+
+    Raises:
+        PublishError: The registry already has this tag for the repo.
+    """
+    path = registry_path()
+    variants = list_variants() if path.exists() else []
+    if any(v.repo_id == variant.repo_id and v.tag == variant.tag for v in variants):
+        raise PublishError(f"{path} already has a release tagged {variant.tag!r} for {variant.repo_id}.")
+    payload = {"format": REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    tmp.replace(path)
+    return path

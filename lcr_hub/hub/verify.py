@@ -1,0 +1,145 @@
+"""sha256 checks of a checkpoint folder against pinned digests, and the checksum manifest."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from ..constants import CHECKSUMS_NAME
+from ..errors import CheckpointError
+from ..features import sha256_file
+from .registry import FileDigest
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The outcome of checking one file.
+
+    Args:
+        name: Path inside the checked folder.
+        status: ``ok``, ``mismatch`` (digest or size differs), ``missing`` or ``unexpected``
+            (present but not pinned).
+        expected: The pinned sha256 ("" for unexpected files).
+        actual: The sha256 of the bytes on disk ("" for missing files).
+    """
+
+    name: str
+    status: str
+    expected: str
+    actual: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def line(self) -> str:
+        """One line for ``lcr-hub verify``."""
+        detail = {
+            "ok": f"sha256 {self.actual}",
+            "mismatch": f"expected {self.expected}, got {self.actual}",
+            "missing": f"expected {self.expected}, file not found",
+            "unexpected": f"not pinned (sha256 {self.actual})",
+        }[self.status]
+        return f"{self.status.upper() if not self.ok else 'ok':<10} {self.name}  {detail}"
+
+
+def folder_files(folder: str | os.PathLike) -> list[str]:
+    """Every file under ``folder`` as a sorted list of '/'-separated relative paths."""
+    folder = Path(folder)
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())  # follows links
+
+
+def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], exact: bool = True) -> list[FileCheck]:
+    """Hash the files of ``folder`` and compare them with ``expected``.
+
+    Args:
+        folder: The folder to check.
+        expected: Relative path -> pinned digest. Sizes of -1 are not checked (manifests
+            carry no sizes).
+        exact: Also report files that ``expected`` does not list (``unexpected``).
+
+    Returns:
+        One :class:`FileCheck` per pinned file (and, with ``exact``, per other file), in path order.
+
+    Example:
+        ```python
+        >>> from lcr_hub.hub import get_variant
+        >>> checks = check_folder("release/detector", get_variant("detector/minilm").files)  # doctest: +SKIP
+        >>> [c.name for c in checks if not c.ok]  # doctest: +SKIP
+        []
+        ```
+    """
+    folder = Path(folder)
+    present = set(folder_files(folder)) if exact else {name for name in expected if (folder / name).is_file()}
+    checks = []
+    for name in sorted(present | set(expected)):
+        path = folder / name
+        pinned = expected.get(name)
+        if name not in present:
+            checks.append(FileCheck(name, "missing", pinned.sha256, ""))
+            continue
+        actual = sha256_file(path)
+        if pinned is None:
+            checks.append(FileCheck(name, "unexpected", "", actual))
+        elif actual != pinned.sha256 or (pinned.size >= 0 and path.stat().st_size != pinned.size):
+            checks.append(FileCheck(name, "mismatch", pinned.sha256, actual))
+        else:
+            checks.append(FileCheck(name, "ok", pinned.sha256, actual))
+    return checks
+
+
+def write_manifest(folder: str | os.PathLike) -> dict[str, FileDigest]:
+    """Write ``checksums.sha256`` (``sha256sum`` format) for every other file of ``folder``.
+
+    Returns:
+        The digest and size of every file of the folder, the manifest included (it does
+        not list itself).
+    """
+    folder = Path(folder)
+    digests = {
+        name: FileDigest(sha256_file(folder / name), (folder / name).stat().st_size)
+        for name in folder_files(folder)
+        if name != CHECKSUMS_NAME
+    }
+    manifest = folder / CHECKSUMS_NAME
+    manifest.write_text("".join(f"{d.sha256}  {name}\n" for name, d in digests.items()))
+    return {**digests, CHECKSUMS_NAME: FileDigest(sha256_file(manifest), manifest.stat().st_size)}
+
+
+def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
+    """The digests listed in ``folder/checksums.sha256``.
+
+    Returns:
+        Relative path -> digest (size -1: unknown), or None when the folder has no manifest.
+
+    Raises:
+        CheckpointError: A line is not ``<64 hex>  <path>``.
+    """
+    path = Path(folder) / CHECKSUMS_NAME
+    if not path.is_file():
+        return None
+    digests: dict[str, FileDigest] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not name:
+            raise CheckpointError(
+                f"{path}:{number}: expected '<64 lowercase hex digits>  <file name>' (sha256sum format), got {line!r}."
+            )
+        digests[name.lstrip("*")] = FileDigest(digest, -1)
+    return digests
+
+
+def evict(path: str | os.PathLike) -> None:
+    """Remove a cached file and, for a Hub cache symlink, the blob it points to.
+
+    The next download of the same revision then fetches the file again.
+    """
+    path = Path(path)
+    target = path.resolve() if path.is_symlink() else None
+    path.unlink(missing_ok=True)
+    if target is not None:
+        target.unlink(missing_ok=True)
