@@ -119,6 +119,8 @@ class LCRModelLoader:
         def run() -> str:
             if self.is_local:
                 folder = component_folder(self.checkpoint_dir, component, variant)
+                if not self.verify_integrity:
+                    return f"{folder}: present (sha256 not checked: verify_integrity=False)"
                 return describe_verified(folder, verify_local_checkpoint(folder))
             repo_id, kwargs = self._hub_source(component, variant)
             source = fetch_verified(repo_id, kwargs["subfolder"], kwargs["revision"], strict=kwargs["strict"])
