@@ -35,6 +35,7 @@ from .modeling_lcr import (
 from .pipeline import LCRPipeline, LCRPredictions
 from .facade import CalibrationValidator, LCRModelLoader  # the original release's workflow
 from . import hub  # noqa: E402  (released variants, verified loading, publish, convert)
+from .system import LCRResult, LCRSystem
 
 __version__ = "0.1.0"
 
@@ -58,6 +59,8 @@ __all__ = [
     "LCRClassifierOutput",
     "LCRPipeline",
     "LCRPredictions",
+    "LCRSystem",
+    "LCRResult",
     "LCRHubError",
     "DataError",
     "ConfigError",

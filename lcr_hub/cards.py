@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from string import Template
 
-from .constants import LEVELS
+from .constants import DEFAULT_ENCODER_ID, LEVELS
 
 #: Card templates live in the repository's `model_cards/` folder.
 TEMPLATES = Path(__file__).resolve().parents[1] / "model_cards"
@@ -25,20 +25,48 @@ SET_DESCRIPTIONS = {
 }
 
 
+#: Metrics of the refinement module (``lcr_hub.refinement_training.refinement_metrics``), as the card shows them.
+REFINEMENT_METRICS = {
+    "answer_ce": "answer cross-entropy, refined (nats/token)",
+    "answer_ce_unrefined": "answer cross-entropy, base alone",
+    "token_accuracy": "answer token accuracy (greedy), refined",
+    "token_accuracy_unrefined": "answer token accuracy (greedy), base alone",
+    "kl": "KL(p_refined || p_original) per answer token",
+    "mean_steps": "refinement steps per example",
+}
+
+
 def _headline(component: str, metrics: dict) -> list[tuple[str, float, str]]:
     if component == "detector":
         return [("accuracy", metrics["accuracy"], "accuracy"), ("f1", metrics["f1"], "F1 (conflict class)")]
+    if component == "refinement":
+        return [("loss", metrics["answer_ce"], REFINEMENT_METRICS["answer_ce"]),
+                ("loss", metrics["answer_ce_unrefined"], REFINEMENT_METRICS["answer_ce_unrefined"])]
     return [("accuracy", metrics["accuracy"], "accuracy"), ("f1", metrics["macro_f1"], "macro-F1")]
+
+
+def _base_tag(metadata: dict) -> str:
+    base = metadata["config"]["base_model_name_or_path"] or "base"
+    return "minilm" if base == DEFAULT_ENCODER_ID else base.rstrip("/").split("/")[-1].lower()
+
+
+def template_path(metadata: dict) -> Path:
+    """The card template of a checkpoint: ``<component>.md`` on the embedded encoder, else
+    ``<component>_causal_lm.md`` (the refinement only ever sits on a causal LM)."""
+    component = metadata["component"]
+    on_encoder = metadata["config"]["base_model_name_or_path"] == DEFAULT_ENCODER_ID
+    return TEMPLATES / (f"{component}.md" if on_encoder else f"{component}_causal_lm.md")
 
 
 def _yaml_front_matter(metadata: dict) -> str:
     component = metadata["component"]
-    task = "conflict detection (binary)" if component == "detector" else "conflict taxonomy (L1-L4)"
+    task = {"detector": "conflict detection (binary)", "refinement": "answer under conflicting documents"}.get(
+        component, "conflict taxonomy (L1-L4)")
     results = []
     for name, metrics in metadata["validation"].items():
         lines = [
             "      - task:",
-            "          type: text-classification",
+            f"          type: {'text-generation' if component == 'refinement' else 'text-classification'}",
             f"          name: {task}",
             "        dataset:",
             f"          type: {name}",
@@ -56,7 +84,7 @@ def _yaml_front_matter(metadata: dict) -> str:
         "datasets:\n  - lcrpaper/lcr-rag\n"
         "tags:\n  - lcr\n  - rag\n  - knowledge-conflicts\n"
         "model-index:\n"
-        f"  - name: lcr-{component}-minilm\n"
+        f"  - name: lcr-{component}-{_base_tag(metadata)}\n"
         "    results:\n" + "\n".join(results) + "\n---\n"
     )
 
@@ -65,7 +93,9 @@ def _results_table(metadata: dict) -> str:
     out = []
     for name, v in metadata["validation"].items():
         out.append(f"**{SET_DESCRIPTIONS.get(name, name)}** ({v['n']} examples)\n")
-        if metadata["component"] == "detector":
+        if metadata["component"] == "refinement":
+            rows = ["| metric | value |", "|---|---|"] + [f"| {label} | {v[k]:.4f} |" for k, label in REFINEMENT_METRICS.items()]
+        elif metadata["component"] == "detector":
             rows = ["| metric | value |", "|---|---|"]
             rows += [f"| {k} | {v[k]:.4f} |" for k in ("accuracy", "precision", "recall", "f1")]
             rows += [
@@ -86,12 +116,12 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
 
     Args:
         metadata: The dict written by the training run (``training_metadata.json``).
-        template: A ``string.Template`` file; default ``model_cards/<component>.md``.
+        template: A ``string.Template`` file; default :func:`template_path`.
 
     Returns:
         The model card: Hugging Face YAML metadata, then the filled template.
     """
-    path = Path(template) if template else TEMPLATES / f"{metadata['component']}.md"
+    path = Path(template) if template else template_path(metadata)
     body = Template(path.read_text()).substitute(
         command=metadata["command"],
         results=_results_table(metadata),

@@ -74,6 +74,27 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .system import generate_report
+
+    max_memory = {}
+    for item in args.max_memory or ():
+        device, sep, amount = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--max-memory expects DEVICE=AMOUNT (e.g. 0=20GiB or cpu=64GiB), got {item!r}")
+        max_memory[int(device) if device.isdigit() else device] = amount
+    report = generate_report(
+        args.base, args.detector, args.refinement, classifier=args.classifier, data=args.data, limit=args.limit,
+        base_revision=args.base_revision, dtype=args.dtype, device=args.device, device_map=args.device_map,
+        max_memory=max_memory or None, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+        seed=args.seed,
+    )
+    for row in report["rows"]:
+        print(json.dumps(row))
+    print(json.dumps({"routes": report["routes"]}))
+    return 0
+
+
 def _cmd_env(args: argparse.Namespace) -> int:
     from .env import environment_report, format_environment
 
@@ -171,6 +192,23 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--reference-only", action="store_true",
                      help="Skip recomputing ECE/Brier on the training run's validation set (minutes on CPU).")
     val.set_defaults(func=_cmd_validate)
+
+    gen = sub.add_parser("generate", help="Answer LCR rows with the LCR system on a causal LM (one JSON line per row).")
+    gen.add_argument("--base", required=True, metavar="ID_OR_DIR", help="The causal LM (Hub id or folder).")
+    gen.add_argument("--detector", required=True, metavar="DIR", help="Detector trained on this base.")
+    gen.add_argument("--refinement", required=True, metavar="DIR", help="Refinement trained on this base.")
+    gen.add_argument("--classifier", metavar="DIR", help="Taxonomy classifier (routing); without it detected conflicts are refined.")
+    gen.add_argument("--data", nargs="+", metavar="PATH", help="LCR .jsonl files or folders (default: the bundled sample).")
+    gen.add_argument("--limit", type=int, help="Answer only the first N rows.")
+    gen.add_argument("--base-revision", help="Hub revision of --base.")
+    gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16", "auto"), help="dtype of the base.")
+    gen.add_argument("--device", default="cpu", help="Device of the whole base (default cpu; ignored with --device-map).")
+    gen.add_argument("--device-map", help="Accelerate placement of the base, e.g. auto.")
+    gen.add_argument("--max-memory", nargs="+", metavar="DEVICE=AMOUNT", help="Per-device budget, e.g. 0=20GiB 1=20GiB.")
+    gen.add_argument("--max-new-tokens", type=int, default=32)
+    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument("--seed", type=int, default=42, help="Seed of the self-consistency samples.")
+    gen.set_defaults(func=_cmd_generate)
 
     env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")
     env.add_argument("--json", action="store_true", help="Print JSON.")

@@ -162,6 +162,8 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         epsilon: An example stops once the mean over its real tokens of ``||delta||_2``
             is below epsilon (its state is then left as it is).
         layer_index: Index into ``outputs.hidden_states`` whose states are refined.
+        lambda_kl: Training loss weight of KL(p_refined || p_original) over the answer.
+        lambda_step: Training loss weight of the mean step norm.
         base_model_name_or_path: The base model whose states are refined.
         base_model_revision: The base model's revision.
         initializer_range: Std of the normal initialisation of new weights.
@@ -185,11 +187,15 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         t_max: int = 3,
         epsilon: float = 0.01,
         layer_index: int = 16,
+        lambda_kl: float = 0.005,
+        lambda_step: float = 0.01,
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
         **kwargs: Any,
     ) -> None:
+        if lambda_kl < 0 or lambda_step < 0:
+            raise ConfigError(f"LCRRefinementConfig.lambda_kl and lambda_step must be >= 0, got {lambda_kl!r}, {lambda_step!r}.")
         if not isinstance(t_max, int) or t_max < 0:
             raise ConfigError(f"LCRRefinementConfig.t_max must be an int >= 0, got {t_max!r}.")
         if epsilon < 0:
@@ -200,6 +206,8 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         self.t_max = t_max
         self.epsilon = float(epsilon)
         self.layer_index = layer_index
+        self.lambda_kl = float(lambda_kl)
+        self.lambda_step = float(lambda_step)
         self.base_model_name_or_path = base_model_name_or_path
         self.base_model_revision = base_model_revision
         self.initializer_range = initializer_range
@@ -235,6 +243,11 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: The encoder's id or path.
         base_model_revision: The encoder's revision.
         initializer_range: Std of the normal initialisation of new weights.
+        refine_levels: Levels routed to latent refinement by the LCR system (when the
+            detector fires); the others go to self-consistency.
+        refine_min_confidence: Refinement also needs the top level's probability >= this.
+        self_consistency_samples: Samples ``k`` of the self-consistency route.
+        self_consistency_temperature: Sampling temperature of the self-consistency route.
 
     Example:
         ```python
@@ -262,8 +275,25 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
+        refine_levels: list[str] | tuple[str, ...] = ("L1_temporal", "L2_numerical"),
+        refine_min_confidence: float = 0.7,
+        self_consistency_samples: int = 8,
+        self_consistency_temperature: float = 0.7,
         **kwargs: Any,
     ) -> None:
+        unknown = [level for level in refine_levels if level not in LEVEL_LABELS]
+        if unknown:
+            raise ConfigError(f"LCRClassifierConfig.refine_levels must be among {list(LEVEL_LABELS)}, got {unknown}.")
+        if not 0.0 <= refine_min_confidence <= 1.0:
+            raise ConfigError(f"LCRClassifierConfig.refine_min_confidence must be in [0, 1], got {refine_min_confidence!r}.")
+        if not isinstance(self_consistency_samples, int) or self_consistency_samples < 1:
+            raise ConfigError(
+                f"LCRClassifierConfig.self_consistency_samples must be an int >= 1, got {self_consistency_samples!r}."
+            )
+        if not self_consistency_temperature > 0:
+            raise ConfigError(
+                f"LCRClassifierConfig.self_consistency_temperature must be > 0, got {self_consistency_temperature!r}."
+            )
         if pooling not in CLASSIFIER_POOLINGS:
             raise ConfigError(
                 f"LCRClassifierConfig.pooling must be one of {list(CLASSIFIER_POOLINGS)}, got {pooling!r}."
@@ -296,6 +326,10 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self.base_model_name_or_path = base_model_name_or_path
         self.base_model_revision = base_model_revision
         self.initializer_range = initializer_range
+        self.refine_levels = list(refine_levels)
+        self.refine_min_confidence = float(refine_min_confidence)
+        self.self_consistency_samples = self_consistency_samples
+        self.self_consistency_temperature = float(self_consistency_temperature)
         super().__init__(id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), **kwargs)
         self._check_base()
 

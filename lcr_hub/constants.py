@@ -62,3 +62,13 @@ REMOTE_CODE_FILES: tuple[str, ...] = ("configuration_lcr.py", "modeling_lcr.py",
 PICKLE_PATTERNS: tuple[str, ...] = ("*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.ckpt")
 # Environment variable naming a registry file to use instead of the one shipped in the package.
 REGISTRY_ENV = "LCR_HUB_REGISTRY"
+
+# The prompt of a causal LM (lcr_hub.data.format_prompt): this instruction, a blank line,
+# then the LCR text (query and documents); without a chat template, ANSWER_CUE ends it.
+PROMPT_INSTRUCTION = "Answer the question using the documents that follow it. Reply with the answer only."
+ANSWER_CUE = "\n\nAnswer:"
+
+# Routes of the LCR system (lcr_hub.LCRSystem), per example.
+ROUTE_PLAIN = "plain"  # the detector did not fire: plain generation
+ROUTE_REFINE = "refine"  # latent refinement at layer_index
+ROUTE_SELF_CONSISTENCY = "self_consistency"  # k samples, majority vote over normalised answers

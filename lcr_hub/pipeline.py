@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ._modules.paths import default_checkpoint
 from .constants import ID2LABEL
-from .data import document_separator, format_example, tokenize_examples
+from .data import tokenize_examples
 from .errors import ConfigError
 from .features import BaseEncoder, load_encoder
 from .modeling_lcr import LCRClassifier, LCRDetector
@@ -131,8 +131,7 @@ class LCRPipeline:
         Returns:
             Lists of indices into ``rows``, longest rows first; each index appears once.
         """
-        separator = document_separator(self.encoder.tokenizer)
-        lengths = [len(format_example(row["query"], row["documents"], separator).text) for row in rows]
+        lengths = [len(self.encoder.format(row["query"], row["documents"]).text) for row in rows]
         return length_sorted_batches(lengths, batch_size)
 
     @torch.inference_mode()
@@ -149,8 +148,7 @@ class LCRPipeline:
         Returns:
             :class:`LCRPredictions` in the order of ``rows``.
         """
-        separator = document_separator(self.encoder.tokenizer)
-        formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
+        formatted = [self.encoder.format(row["query"], row["documents"]) for row in rows]
         n = len(rows)
         probabilities = np.zeros(n, dtype=np.float64)
         logits = np.zeros(n, dtype=np.float64)

@@ -24,8 +24,6 @@ from ._modules.provenance import command_line, file_digests, framework, hardware
 from .cards import render_model_card
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
 from .constants import (
-    DEFAULT_ENCODER_ID,
-    DEFAULT_ENCODER_REVISION,
     LEVEL2ID,
     METADATA_NAME,
     MODEL_CARD_NAME,
@@ -36,16 +34,14 @@ from .constants import (
 from .data import (
     LCR_FEATURES,
     build_detection_dataset,
-    document_separator,
-    format_example,
     load_lcr_dataset,
     resolve_data_files,
     train_validation_split,
 )
 from .evaluation.metrics import classifier_metrics, detector_metrics
 from .evaluation.reference import write_reference
-from .features import BaseEncoder, load_encoder, sha256_file
 from .errors import ConfigError
+from .features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder, sha256_file
 from .modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
 
 
@@ -107,6 +103,7 @@ def encode_rows(
     batch_size: int = 32,
     desc: str = "Encoding",
     progress: bool = True,
+    mean_only: bool = False,
 ) -> EncodedRows:
     """Run the frozen encoder once over every row and keep the states the heads read.
 
@@ -117,12 +114,14 @@ def encode_rows(
         batch_size: Rows per forward pass (rows are batched by length).
         desc: Progress-bar label.
         progress: Show a progress bar.
+        mean_only: Keep each row's mean over its real tokens as a one-token sequence
+            (document id -1) instead of every token: all a ``mean``-pooling detector reads,
+            at a fraction of the memory (a causal LM's prompts are long and wide).
 
     Returns:
         :class:`EncodedRows` in the order of ``rows``.
     """
-    separator = document_separator(encoder.tokenizer)
-    formatted = [format_example(row["query"], row["documents"], separator) for row in rows]
+    formatted = [encoder.format(row["query"], row["documents"]) for row in rows]
     layers = sorted(set(layers))
     states: dict[int, list] = {k: [None] * len(rows) for k in layers}
     doc_ids: list = [None] * len(rows)
@@ -132,9 +131,10 @@ def encode_rows(
             hidden, batch = encoder.hidden_states([formatted[i] for i in batch_indices], layers)
             for j, i in enumerate(batch_indices):
                 real = batch["attention_mask"][j] > 0
-                doc_ids[i] = batch["document_mask"][j][real].clone()
+                doc_ids[i] = torch.tensor([-1]) if mean_only else batch["document_mask"][j][real].clone()
                 for k in layers:
-                    states[k][i] = hidden[k][j][real.to(encoder.device)].float().cpu().clone()
+                    row_states = hidden[k][j][real.to(hidden[k].device)].float()
+                    states[k][i] = (row_states.mean(0, keepdim=True) if mean_only else row_states).cpu().clone()
             bar.update(len(batch_indices))
     return EncodedRows(states=states, document_ids=doc_ids)
 
@@ -335,6 +335,14 @@ class TrainingRun:
         encode_batch_size: Rows per encoder pass.
         layer_index: Encoder layer the head reads (default: half the encoder's depth).
         progress: Show progress bars.
+        base: A causal LM (Hub id or folder) whose hidden states the head reads, on the
+            prompt the LCR system gives it; None for the embedded encoder.
+        base_revision: The causal LM's revision.
+        dtype: The causal LM's dtype (``float32``, ``float16``, ``bfloat16``).
+        pooling: Detector pooling (default ``documents`` on the embedded encoder, ``mean``
+            on a causal LM, as the spec says).
+        device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
+            to spread a large base over the GPUs).
     """
 
     data: Sequence[str]
@@ -350,6 +358,11 @@ class TrainingRun:
     encode_batch_size: int = 32
     layer_index: int | None = None
     progress: bool = True
+    base: str | None = None
+    base_revision: str | None = None
+    dtype: str | None = None
+    pooling: str | None = None
+    device_map: str | None = None
 
 
 @dataclass
@@ -362,7 +375,8 @@ class _RunData:
     layer: int
 
 
-def _prepare(run: TrainingRun) -> _RunData:
+def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
+    """Seed, load and split the data, and load the base (unless ``base`` is given)."""
     seed_everything(run.seed)
     files: list[dict] = []
 
@@ -379,9 +393,24 @@ def _prepare(run: TrainingRun) -> _RunData:
     evaluation = {VALIDATION_SET: validation_rows.to_list()}
     for name, paths in run.report.items():
         evaluation[name] = load(paths, f"report:{name}").to_list()
-    encoder = load_encoder()
-    layer = run.layer_index if run.layer_index is not None else encoder.model.config.num_hidden_layers // 2
+    encoder = base or (load_encoder() if run.base is None else _load_causal(run))
+    n_layers = encoder.model.config.get_text_config().num_hidden_layers
+    layer = run.layer_index if run.layer_index is not None else n_layers // 2
     return _RunData(files, train, negatives, evaluation, encoder, layer)
+
+
+def _load_causal(run: TrainingRun) -> CausalLMBase:
+    """The causal LM of ``run.base`` on this process's device (one process: feature extraction is not sharded)."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.num_processes > 1:
+        raise ConfigError(
+            "Detector and classifier training on a causal LM runs in one process (it extracts features once, "
+            "then trains a small head). Launch it without --num_processes, and spread a large base over "
+            "several GPUs with --device-map auto instead."
+        )
+    return load_causal_base(run.base, run.base_revision, device=state.device, dtype=run.dtype, device_map=run.device_map)
 
 
 def _detection_examples(rows: list[dict]) -> list[dict]:
@@ -404,24 +433,28 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
                 "n_train_examples": n_train,
             },
             "framework": framework(),
-            "hardware": hardware("cpu"),
+            "hardware": hardware(prepared.encoder.device),
             "validation": metrics,
             "weights_sha256": sha256_file(staging / WEIGHTS_NAME),
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
         (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
-        write_reference(staging, model, prepared.encoder)
+        if isinstance(model, (LCRDetector, LCRClassifier)):  # probabilities to pin; the refinement has none
+            write_reference(staging, model, prepared.encoder)
     return metadata
 
 
 #: Trainable blocks of the embedded detector, initialised from the encoder's blocks after
 #: ``layer_index``. With 0 (a head on frozen features) the detector learned the benchmark's
 #: templates: 0.70-0.74 accuracy on the natural set even with generated training data.
-DETECTOR_MIXING_LAYERS = 2
+#: Detectors on causal bases have none (their blocks are not BERT-style and large).
+DETECTOR_MIXING_LAYERS = 1
 
 
-def train_embedded_detector(run: TrainingRun) -> dict:
-    """Train the embedded ``documents``-pooling detector on the frozen default encoder.
+def train_detector(run: TrainingRun) -> dict:
+    """Train the detector on a frozen base: the embedded encoder (``documents`` pooling, with
+    :data:`DETECTOR_MIXING_LAYERS` mixing blocks), or the causal LM ``run.base`` (``mean``
+    pooling unless ``run.pooling`` says otherwise).
 
     Splits ``run.data`` by id (stratified per level, ``run.seed``), builds consistent twins
     of every conflicting row, adds ``run.consistent`` rows as negatives, encodes every
@@ -437,29 +470,38 @@ def train_embedded_detector(run: TrainingRun) -> dict:
     prepared = _prepare(run)
     train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
     encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    pooling = run.pooling or ("documents" if run.base is None else "mean")
+    encode["mean_only"] = pooling == "mean"
     train_features = encode_rows(prepared.encoder, train_set, [prepared.layer], desc="Encoding train", **encode)
+    text_config = prepared.encoder.model.config.get_text_config()
+    mixing = DETECTOR_MIXING_LAYERS if run.base is None and pooling == "documents" else 0
+    mixer_shape = dict(num_attention_heads=text_config.num_attention_heads,
+                       mixing_intermediate_size=text_config.intermediate_size,
+                       layer_norm_eps=text_config.layer_norm_eps) if mixing else {}
     config = LCRDetectorConfig(
-        hidden_size=prepared.encoder.model.config.hidden_size,
-        pooling="documents",
-        mixing_layers=DETECTOR_MIXING_LAYERS,
-        num_attention_heads=prepared.encoder.model.config.num_attention_heads,
-        mixing_intermediate_size=prepared.encoder.model.config.intermediate_size,
-        layer_norm_eps=prepared.encoder.model.config.layer_norm_eps,
+        hidden_size=text_config.hidden_size,
+        pooling=pooling,
+        mixing_layers=mixing,
+        **mixer_shape,
         layer_index=prepared.layer,
-        base_model_name_or_path=DEFAULT_ENCODER_ID,
-        base_model_revision=DEFAULT_ENCODER_REVISION,
+        base_model_name_or_path=prepared.encoder.name_or_path,
+        base_model_revision=prepared.encoder.revision,
     )
-    hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
-             "mixer_learning_rate": 5e-5, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
-             "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
-             "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + DETECTOR_MIXING_LAYERS - 1}"}
+    if mixing:
+        hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+                 "mixer_learning_rate": 5e-5, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
+                 "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
+                 "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + mixing - 1}"}
+    else:
+        hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+                 "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
     torch.manual_seed(run.seed)
     model = LCRDetector(config)
     for i, layer in enumerate(model.mixer):
         copy_bert_layer(layer, prepared.encoder.model.encoder.layer[prepared.layer + i])
     history = train_head(
         model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
-        learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper["mixer_learning_rate"],
+        learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper.get("mixer_learning_rate", 0.0),
         weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
     )
     metrics = {}
@@ -476,7 +518,7 @@ def train_embedded_detector(run: TrainingRun) -> dict:
 def train_embedded_classifier(run: TrainingRun) -> dict:
     """Train the embedded taxonomy classifier head on the frozen default encoder.
 
-    Same split as :func:`train_embedded_detector`; trains on the conflicting rows' formatted
+    Same split as :func:`train_detector`; trains on the conflicting rows' formatted
     text (query and documents, never the annotations), measures macro-F1 on the validation
     part and on each ``run.report`` set, and writes ``run.output``. ``run.consistent`` rows
     have no level and are not used.
@@ -489,11 +531,11 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     """
     prepared = _prepare(run)
     config = LCRClassifierConfig(
-        hidden_size=prepared.encoder.model.config.hidden_size,
+        hidden_size=prepared.encoder.model.config.get_text_config().hidden_size,
         layer_index=prepared.layer,
         freeze_encoder=True,
-        base_model_name_or_path=DEFAULT_ENCODER_ID,
-        base_model_revision=DEFAULT_ENCODER_REVISION,
+        base_model_name_or_path=prepared.encoder.name_or_path,
+        base_model_revision=prepared.encoder.revision,
     )
     encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
     train_features = encode_rows(prepared.encoder, prepared.train, [prepared.layer], desc="Encoding train", **encode)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
-"""Train the embedded conflict detector (documents pooling) on the frozen MiniLM encoder.
+"""Train the conflict detector on a frozen base: the embedded MiniLM encoder, or a causal LM (--base).
 
     python scripts/train_detector.py --data ../shared/data/lcr-bench/dev --output checkpoints/detector
+    python scripts/train_detector.py --base out/tiny-llama --data lcr_hub/data/sample.jsonl --output out/tiny-llama-detector
 """
 
 import sys
@@ -11,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import main  # noqa: E402
 
-from lcr_hub.training import train_embedded_detector  # noqa: E402
+from lcr_hub.training import train_detector  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(train_embedded_detector, __doc__.splitlines()[0], "checkpoints/detector"))
+    sys.exit(main(train_detector, __doc__.splitlines()[0], "checkpoints/detector", causal_base=True))

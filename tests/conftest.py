@@ -16,6 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH_DEV = REPO.parent / "shared" / "data" / "lcr-bench" / "dev"
 
 
+def script_env() -> dict[str, str]:
+    """The environment for running a script of this checkout in a subprocess (it imports this lcr_hub)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+
+
 def make_row(row_id: str, level: str, values: list[str], gold: str, query: str = "When did it happen?") -> dict:
     """An LCR row whose document i asserts values[i] in a short sentence."""
     return {
@@ -77,10 +82,10 @@ def bench_dev() -> Path:
 @pytest.fixture(scope="session")
 def tiny_detector(tiny_training_data, tmp_path_factory) -> Path:
     """A detector trained for two epochs on ``tiny_training_data`` (validation part: 8 rows, 16 examples)."""
-    from lcr_hub.training import TrainingRun, train_embedded_detector
+    from lcr_hub.training import TrainingRun, train_detector
 
     folder = tmp_path_factory.mktemp("tiny") / "detector"
-    train_embedded_detector(
+    train_detector(
         TrainingRun(data=[str(tiny_training_data)], output=str(folder), epochs=2, validation_fraction=0.25, progress=False)
     )
     return folder
@@ -181,3 +186,32 @@ def hub_dataset_repo(loopback_hub):
         return api.create_commit(repo_id, operations=operations, commit_message=message, repo_type="dataset").oid
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_bases(tmp_path_factory) -> dict[str, Path]:
+    """Random tiny causal LMs saved to disk (never downloaded): {"llama": folder, "gpt2": folder}.
+
+    Llama (grouped-query attention, with a chat template) and GPT-2 (no chat template),
+    hidden size 32, 4 decoder blocks, weights of std 0.2 (hidden states of a realistic size), a
+    byte-level BPE tokenizer trained on the sample rows.
+    """
+    from lcr_hub._modules.tiny import FAMILIES, save_tiny_base
+
+    root = tmp_path_factory.mktemp("bases")
+    return {
+        family: save_tiny_base(root / family, family, hidden_size=32, intermediate_size=64, num_layers=4,
+                               initializer_range=0.2)
+        for family in FAMILIES
+    }
+
+
+@pytest.fixture
+def short_rows() -> list[dict]:
+    """Four short rows with 2-4 documents of different lengths (so a batch needs padding)."""
+    return [
+        make_row("s1", "L1", ["1901", "1907"], "1901"),
+        make_row("s2", "L2", ["12 km", "12 km", "19 km"], "12 km", query="How long is the line?"),
+        make_row("s3", "L3", ["Ada Byron", "Carl Linde", "Ada Byron", "Ada Byron"], "Ada Byron", query="Who built it?"),
+        make_row("s4", "L4", ["safe", "unsafe"], "safe", query="Is it safe?"),
+    ]

@@ -461,3 +461,27 @@ def test_benchmark_dev_split_loads_and_deduplicates():
     assert ds.num_rows == len(set(ds["id"])) == 1349
     assert Counter(ds["conflict_level"]) == {"L1": 410, "L2": 278, "L3": 340, "L4": 321}
     assert sum(not row_has_conflict(row) for row in ds) == 2
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt2"])
+def test_format_prompt_locates_every_document_in_the_final_prompt(tiny_bases, family):
+    from transformers import AutoTokenizer
+
+    from lcr_hub.constants import ANSWER_CUE, PROMPT_INSTRUCTION
+    from lcr_hub.data import format_prompt, uses_chat_template
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bases[family])
+    documents = [{"text": "Built in 1923.", "answer": "1923"}, "Opened in 1924."]
+    prompt = format_prompt(tokenizer, "When was it built?", documents)
+    assert [prompt.text[a:b] for a, b in prompt.document_spans] == ["Built in 1923.", "Opened in 1924."]
+    assert PROMPT_INSTRUCTION in prompt.text and "1923\"" not in prompt.text
+    if uses_chat_template(tokenizer):  # llama: the template adds the turn markers and the generation prompt
+        assert prompt.text.startswith("<s><|user|>\n") and prompt.text.endswith("<|assistant|>\n")
+    else:
+        assert prompt.text.endswith(ANSWER_CUE)
+    batch = tokenize_examples(tokenizer, [prompt], add_special_tokens=not uses_chat_template(tokenizer))
+    ids = batch["input_ids"][0]
+    for doc in (0, 1):
+        text = tokenizer.decode(ids[batch["document_mask"][0] == doc])
+        assert text.strip() in ("Built in 1923.", "Opened in 1924.")[doc]
+    assert (ids == tokenizer.bos_token_id).sum() == (1 if family == "llama" else 0)  # no second BOS

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import script_env
 
-from lcr_hub import LCRClassifier, LCRDetector
-from lcr_hub.features import sha256_file
-from lcr_hub import LCRDetectorConfig
+from lcr_hub import LCRClassifier, LCRDetector, LCRDetectorConfig
 from lcr_hub.errors import ConfigError
+from lcr_hub.features import sha256_file
 from lcr_hub.modeling_lcr import LCRMixingLayer
-from lcr_hub.training import TrainingRun, copy_bert_layer, encode_rows, length_sorted_batches, train_embedded_detector
+from lcr_hub.training import TrainingRun, copy_bert_layer, encode_rows, length_sorted_batches, train_detector
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -69,7 +69,7 @@ def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, 
     consistent.write_text("".join(json.dumps(r) + "\n" for r in rows))
     run = TrainingRun(data=[str(tiny_training_data)], output=str(tmp_path / "a"), epochs=2, validation_fraction=0.25,
                       consistent=[str(consistent)], progress=False)
-    metadata = train_embedded_detector(run)
+    metadata = train_detector(run)
     folder = tmp_path / "a"
     assert sorted(p.name for p in folder.iterdir()) == [
         "README.md", "config.json", "model.safetensors", "reference_outputs.json", "training_metadata.json"
@@ -88,7 +88,7 @@ def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, 
     assert card.startswith("---\nlicense: cc-by-sa-4.0") and "base_model: sentence-transformers/all-MiniLM-L6-v2" in card
     assert f"{saved['validation']['benchmark_dev']['f1']:.4f}" in card
     # Same command again -> same weights.
-    train_embedded_detector(TrainingRun(**{**run.__dict__, "output": str(tmp_path / "b")}))
+    train_detector(TrainingRun(**{**run.__dict__, "output": str(tmp_path / "b")}))
     assert sha256_file(tmp_path / "b" / "model.safetensors") == saved["weights_sha256"]
 
 
@@ -101,7 +101,7 @@ def test_classifier_training_script_runs(tiny_training_data, tmp_path):
         [sys.executable, str(REPO / "scripts" / "train_classifier.py"), "--data", str(tiny_training_data),
          "--output", str(out), "--epochs", "2", "--validation-fraction", "0.25", "--no-progress",
          "--extra-train", str(tiny_training_data), "--report", f"natural={natural_subset}"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env=script_env(),
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout[result.stdout.index("{"):])
@@ -117,6 +117,6 @@ def test_classifier_training_script_runs(tiny_training_data, tmp_path):
 def test_failed_run_leaves_no_partial_folder(tmp_path, write_jsonl):
     bad = write_jsonl(['{"id": "x"}'])
     with pytest.raises(Exception):
-        train_embedded_detector(TrainingRun(data=[str(bad)], output=str(tmp_path / "out"), progress=False))
+        train_detector(TrainingRun(data=[str(bad)], output=str(tmp_path / "out"), progress=False))
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]

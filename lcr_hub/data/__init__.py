@@ -16,6 +16,7 @@ from .formatting import (
     format_example,
     tokenize_examples,
 )
+from .prompts import format_prompt, uses_chat_template
 from .loading import LCR_FEATURES, load_lcr_dataset, parse_source, resolve_data_files
 from .splits import train_validation_split
 from .twins import build_detection_dataset, make_consistent_twin, row_has_conflict
@@ -30,6 +31,7 @@ __all__ = [
     "build_detection_dataset",
     "document_separator",
     "format_example",
+    "format_prompt",
     "load_lcr_dataset",
     "make_consistent_twin",
     "parse_source",
@@ -37,4 +39,5 @@ __all__ = [
     "row_has_conflict",
     "tokenize_examples",
     "train_validation_split",
+    "uses_chat_template",
 ]

@@ -147,6 +147,7 @@ def tokenize_examples(
     examples: Sequence[FormattedExample],
     *,
     max_length: int | None = None,
+    add_special_tokens: bool = True,
 ) -> dict[str, torch.Tensor]:
     """Tokenize formatted examples and compute each token's document index.
 
@@ -163,6 +164,9 @@ def tokenize_examples(
             Outputs of [`format_example`].
         max_length (`int`, *optional*):
             Truncation length; defaults to ``tokenizer.model_max_length`` capped at 512.
+        add_special_tokens (`bool`, *optional*, defaults to `True`):
+            Passed to the tokenizer; False for texts that already hold them (a rendered
+            chat template).
 
     Returns:
         `dict[str, torch.Tensor]`: ``input_ids``, ``attention_mask`` and ``document_mask``,
@@ -211,6 +215,7 @@ def tokenize_examples(
         padding=True,
         truncation=True,
         max_length=max_length,
+        add_special_tokens=add_special_tokens,
         return_offsets_mapping=True,
         return_tensors="pt",
     )
