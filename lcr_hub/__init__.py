@@ -11,10 +11,12 @@ from transformers import AutoConfig, AutoModel
 
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
 from .errors import (
+    CalibrationDriftError,
     CheckpointError,
     ConfigError,
     DataError,
     EncoderError,
+    IncompatibleEnvironmentError,
     IntegrityError,
     LCRHubError,
     PublishError,
@@ -31,6 +33,7 @@ from .modeling_lcr import (
 )
 
 from .pipeline import LCRPipeline, LCRPredictions
+from .facade import CalibrationValidator, LCRModelLoader  # the original release's workflow
 from . import hub  # noqa: E402  (released variants, verified loading, publish, convert)
 from .system import LCRResult, LCRSystem
 
@@ -67,6 +70,10 @@ __all__ = [
     "PublishError",
     "UnpinnedRevisionError",
     "UnpinnedRevisionWarning",
+    "CalibrationDriftError",
+    "IncompatibleEnvironmentError",
+    "LCRModelLoader",
+    "CalibrationValidator",
     "hub",
     "__version__",
 ]

@@ -58,35 +58,20 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from ._modules.paths import default_checkpoint
-    from .evaluation.reference import validate_checkpoints
+    from ._modules.paths import component_folder, default_checkpoint
+    from .evaluation.reference import DRIFT_MESSAGE, format_validation, validate_checkpoints
 
-    folders = [args.detector or default_checkpoint("detector"), args.classifier or default_checkpoint("classifier")]
+    def folder(component: str):
+        return component_folder(args.checkpoint, component) if args.checkpoint else default_checkpoint(component)
+
+    folders = [args.detector or folder("detector"), args.classifier or folder("classifier")]
     reports = validate_checkpoints(
         folders, dtype=args.dtype, atol=args.atol, device=args.device, recompute_figures=not args.reference_only
     )
-    for r in reports:
-        status = "ok" if r["ok"] else "DRIFT"
-        print(f"{status:<6} {r['model_type']:<15} max |drift| {r['max_abs_drift']:.3g} (tolerance {r['tolerance']:.3g}, "
-              f"{r['dtype']})  {r['folder']}")
-        c = r["calibration"]
-        if not c["checked"]:
-            print(f"       calibration figures not recomputed: {c['reason']}")
-            continue
-        print(f"       validation set '{c['set']}' ({c['n']} examples, stored {c['stored_n']}; temperature "
-              f"{c['temperature']:.4g}; tolerance {c['tolerance']:.3g}):")
-        for name, f in c["figures"].items():
-            print(f"       {'ok' if f['ok'] else 'DRIFT':<6} {name:<6} stored {f['stored']:.6f}  here {f['recomputed']:.6f}  "
-                  f"|drift| {f['drift']:.3g}")
+    print(format_validation(reports))
     if all(r["ok"] for r in reports):
         return 0
-    print(
-        "Calibration drift detected: this machine's outputs differ from the reference outputs or validation "
-        "figures stored beside the weights by more than the tolerance. Check that the weights are the released ones "
-        "(`sha256sum model.safetensors` against training_metadata.json) and the package versions in "
-        "`lcr-hub env` against the metadata's `framework`; a different dtype needs --dtype.",
-        file=sys.stderr,
-    )
+    print(DRIFT_MESSAGE, file=sys.stderr)
     return 1
 
 
@@ -114,9 +99,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _cmd_env(args: argparse.Namespace) -> int:
     from .env import environment_report, format_environment
 
-    report = environment_report()
+    report = environment_report(device=args.device, dtype=args.dtype)
     print(json.dumps(report, indent=2) if args.json else format_environment(report))
-    return 0
+    return 1 if args.strict and not report["compatibility"]["fully_compatible"] else 0
 
 
 def _cmd_variants(args: argparse.Namespace) -> int:
@@ -200,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.set_defaults(func=_cmd_calibrate)
 
     val = sub.add_parser("validate", help="Recompute the reference outputs and validation ECE/Brier stored beside the weights; exit 1 on drift.")
+    val.add_argument("--checkpoint", metavar="DIR",
+                     help="Folder holding detector/ and classifier/ (or <component>/minilm/ as on the Hub; default: embedded).")
     val.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     val.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     val.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
@@ -228,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     env = sub.add_parser("env", help="Versions, devices and where the embedded checkpoints and encoder are.")
     env.add_argument("--json", action="store_true", help="Print JSON.")
+    env.add_argument("--device", default="cpu", help="Device to check: cpu, cuda:0, auto... (default cpu; no GPU needed).")
+    env.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32", help="Dtype to check.")
+    env.add_argument("--strict", action="store_true", help="Exit 1 unless every compatibility check passes.")
     env.set_defaults(func=_cmd_env)
 
     var = sub.add_parser("variants", help="List the released variants pinned in the registry, or describe one.")

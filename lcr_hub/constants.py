@@ -37,6 +37,13 @@ DEFAULT_SEED = 42
 # Environment variable naming the folder that holds the embedded checkpoints.
 CHECKPOINTS_ENV = "LCR_HUB_CHECKPOINTS"
 
+# Components of a checkpoint folder or Hub repo (`<root>/<component>[/<variant>]`), and the
+# variant the embedded checkpoints are (released as `detector/minilm`, `classifier/minilm`).
+COMPONENTS: tuple[str, ...] = ("detector", "refinement", "classifier")
+DEFAULT_VARIANT = "minilm"
+# The original release's precision names -> torch dtype names.
+PRECISIONS: dict[str, str] = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
 # Reference outputs written beside the weights by training, checked by `lcr-hub validate`.
 REFERENCE_NAME = "reference_outputs.json"
 

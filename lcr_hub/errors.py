@@ -80,3 +80,14 @@ class UnpinnedRevisionWarning(UserWarning):
 
 class PublishError(LCRHubError):
     """Publishing a variant was refused (existing tag, incomplete folder, ...)."""
+
+
+class CalibrationDriftError(LCRHubError):
+    """Recomputed outputs or calibration figures differ from those stored beside the weights.
+
+    Its message starts with "Calibration drift detected" and says how to find the cause.
+    """
+
+
+class IncompatibleEnvironmentError(LCRHubError, RuntimeError):
+    """``strict_validation=True`` and a required environment check failed (see ``lcr-hub env``)."""

@@ -150,6 +150,9 @@ class _LCRPreTrainedModel(PreTrainedModel):
         if source is not None and source.repo_id is not None:
             model.name_or_path = model.config._name_or_path = source.repo_id
             model.config._commit_hash = source.commit
+        # The verified local folder the weights came from (for a Hub repo, its cached copy):
+        # `lcr-hub validate` and CalibrationValidator read the reference outputs beside them.
+        model.lcr_source = source
         if problems:
             raise CheckpointError(
                 f"{where}/{_WEIGHTS_NAME} does not match {where}/config.json "

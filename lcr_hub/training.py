@@ -304,9 +304,11 @@ def predict_head(model: LCRDetector | LCRClassifier, features: EncodedRows, batc
     """Probabilities of cached rows: ``(rows,)`` for a detector, ``(rows, 4)`` for a classifier."""
     out = []
     n = len(features.document_ids)
+    device = next(model.parameters()).device
     for start in range(0, n, batch_size):
-        x, attention, documents = features.batch(model.config.layer_index, range(start, min(start + batch_size, n)))
-        out.append(model(hidden_states=x, attention_mask=attention, document_mask=documents).probabilities)
+        batch = features.batch(model.config.layer_index, range(start, min(start + batch_size, n)))
+        x, attention, documents = (t.to(device) for t in batch)
+        out.append(model(hidden_states=x, attention_mask=attention, document_mask=documents).probabilities.cpu())
     return torch.cat(out).float().numpy()
 
 

@@ -222,6 +222,101 @@ def write_reference(folder: str | os.PathLike, model, encoder: BaseEncoder) -> d
     return record
 
 
+#: What `lcr-hub validate` and CalibrationValidator say on drift, with the fix.
+DRIFT_MESSAGE = (
+    "Calibration drift detected: this machine's outputs differ from the reference outputs or validation "
+    "figures stored beside the weights by more than the tolerance. Check that the weights are the released ones "
+    "(`sha256sum model.safetensors` against training_metadata.json) and the package versions in "
+    "`lcr-hub env` against the metadata's `framework`; a model run in float16/bfloat16 is checked with that "
+    "dtype's tolerance (`lcr-hub validate --dtype`, `LCRModelLoader(precision=...)`)."
+)
+
+
+def _read_reference(folder: Path) -> dict:
+    path = folder / REFERENCE_NAME
+    if not path.is_file():
+        raise CheckpointError(
+            f"{path} is missing: only checkpoints written by lcr_hub's training scripts carry "
+            "reference outputs. Retrain, or evaluate the folder with `lcr-hub evaluate` instead."
+        )
+    return json.loads(path.read_text())
+
+
+def reference_folder(model) -> Path:
+    """The folder ``model`` was loaded from (for a Hub repo, its verified cached copy)."""
+    source = getattr(model, "lcr_source", None)
+    return Path(source.path) if source is not None else Path(model.name_or_path)
+
+
+def model_dtype(model) -> str:
+    """``float32``, ``float16`` or ``bfloat16``: the dtype of ``model``'s weights."""
+    return str(next(model.parameters()).dtype).replace("torch.", "")
+
+
+def validate_models(models: Sequence, *, atol: float | None = None, recompute_figures: bool = True) -> list[dict]:
+    """Recompute loaded models' reference outputs (and validation figures) in their own dtype and device.
+
+    Each model is compared with the ``reference_outputs.json`` (and ``training_metadata.json``)
+    of the folder it was loaded from, as it is now: a weight changed in memory shows as drift.
+    Models on the same encoder share one encoder pass over their validation set.
+
+    Args:
+        models: Detectors or classifiers loaded with ``from_pretrained``.
+        atol: Allowed absolute difference per reference probability (default from the dtype).
+        recompute_figures: Also recompute ECE (and Brier) on the training run's validation
+            part when its files are here (see :func:`validate_checkpoints`).
+
+    Returns:
+        One report per model, as :func:`validate_checkpoints` describes.
+
+    Raises:
+        CheckpointError: A model's folder has no reference outputs.
+        ValueError: A model's dtype has no tolerance (float32, float16, bfloat16 do).
+
+    Example:
+        ```python
+        >>> from lcr_hub import LCRDetector
+        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> detector = LCRDetector.from_pretrained(default_checkpoint("detector"))
+        >>> [r["ok"] for r in validate_models([detector], recompute_figures=False)]
+        [True]
+        ```
+    """
+    shared: dict[tuple[str, str | None, str], _SharedStates] = {}
+    reports = []
+    for model in models:
+        folder = reference_folder(model)
+        reference = _read_reference(folder)
+        dtype = model_dtype(model)
+        if dtype not in TOLERANCES:
+            raise ValueError(f"cannot validate a {dtype} model: dtype must be one of {sorted(TOLERANCES)}")
+        device = str(next(model.parameters()).device)
+        key = (model.config.base_model_name_or_path, model.config.base_model_revision, device)
+        if key not in shared:
+            shared[key] = _SharedStates(load_encoder(*key[:2], device=device))
+        was_training = model.training
+        model.eval()
+        try:
+            got = compute_outputs(model, shared[key].encoder, reference["inputs"])
+            calibration = {"checked": False, "reason": "not asked for (reference outputs only)"}
+            if recompute_figures:
+                calibration = _check_figures(folder, model, shared[key], dtype)
+        finally:
+            model.train(was_training)
+        drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
+        tolerance = TOLERANCES[dtype] if atol is None else atol
+        reports.append({
+            "folder": str(folder),
+            "model_type": model.config.model_type,
+            "dtype": dtype,
+            "tolerance": tolerance,
+            "max_abs_drift": drift,
+            "calibration": calibration,
+            "ok": drift <= tolerance and calibration.get("ok", True),
+        })
+    return reports
+
+
 def validate_checkpoints(
     folders: Sequence[str | os.PathLike],
     *,
@@ -262,37 +357,29 @@ def validate_checkpoints(
     """
     if dtype not in TOLERANCES:
         raise ValueError(f"dtype must be one of {sorted(TOLERANCES)}, got {dtype!r}")
-    torch_dtype = getattr(torch, dtype)
-    shared: dict[tuple[str, str | None], _SharedStates] = {}
-    reports = []
-    for folder in map(Path, folders):
-        reference_path = folder / REFERENCE_NAME
-        if not reference_path.is_file():
-            raise CheckpointError(
-                f"{reference_path} is missing: only checkpoints written by lcr_hub's training scripts carry "
-                "reference outputs. Retrain, or evaluate the folder with `lcr-hub evaluate` instead."
-            )
-        reference = json.loads(reference_path.read_text())
-        model = AutoModel.from_pretrained(folder, dtype=torch_dtype).to(device).eval()
-        key = (model.config.base_model_name_or_path, model.config.base_model_revision)
-        if key not in shared:
-            shared[key] = _SharedStates(load_encoder(*key, device=device))
-        got = compute_outputs(model, shared[key].encoder, reference["inputs"])
-        drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
-        tolerance = TOLERANCES[dtype] if atol is None else atol
-        calibration = {"checked": False, "reason": "not asked for (reference outputs only)"}
-        if recompute_figures:
-            calibration = _check_figures(folder, model, shared[key], dtype)
-        reports.append({
-            "folder": str(folder),
-            "model_type": model.config.model_type,
-            "dtype": dtype,
-            "tolerance": tolerance,
-            "max_abs_drift": drift,
-            "calibration": calibration,
-            "ok": drift <= tolerance and calibration.get("ok", True),
-        })
-    return reports
+    for folder in folders:
+        _read_reference(Path(folder))  # a missing file is reported before anything is loaded
+    models = [AutoModel.from_pretrained(folder, dtype=getattr(torch, dtype)).to(device) for folder in folders]
+    return validate_models(models, atol=atol, recompute_figures=recompute_figures)
+
+
+def format_validation(reports: Sequence[dict]) -> str:
+    """The text `lcr-hub validate` prints for :func:`validate_checkpoints` reports."""
+    lines = []
+    for r in reports:
+        status = "ok" if r["ok"] else "DRIFT"
+        lines.append(f"{status:<6} {r['model_type']:<15} max |drift| {r['max_abs_drift']:.3g} (tolerance "
+                     f"{r['tolerance']:.3g}, {r['dtype']})  {r['folder']}")
+        c = r["calibration"]
+        if not c["checked"]:
+            lines.append(f"       calibration figures not recomputed: {c['reason']}")
+            continue
+        lines.append(f"       validation set '{c['set']}' ({c['n']} examples, stored {c['stored_n']}; temperature "
+                     f"{c['temperature']:.4g}; tolerance {c['tolerance']:.3g}):")
+        for name, f in c["figures"].items():
+            lines.append(f"       {'ok' if f['ok'] else 'DRIFT':<6} {name:<6} stored {f['stored']:.6f}  here "
+                         f"{f['recomputed']:.6f}  |drift| {f['drift']:.3g}")
+    return "\n".join(lines)
 
 
 def _check_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:

@@ -34,7 +34,7 @@ from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
 from ..features import sha256_file
 from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
 from .registry import COMMIT_RE, FileDigest, Variant, find_release
-from .verify import FileCheck, check_folder, evict, folder_files, read_manifest
+from .verify import FileCheck, check_folder, evict, folder_files, read_manifest, recorded_digests
 
 #: ``from_pretrained`` keyword arguments consumed here (the download side).
 HUB_KWARGS = ("revision", "subfolder", "cache_dir", "force_download", "local_files_only", "token")
@@ -117,6 +117,46 @@ def _verify_local(folder: Path) -> VerifiedSource:
     if manifest is not None:  # a user's own folder: files it does not list are not checked
         _raise_on_bad(check_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
     return VerifiedSource(path=folder)
+
+
+def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
+    """Check a local checkpoint folder's files against the digests it records.
+
+    ``from_pretrained`` of a local folder checks its ``checksums.sha256`` when it has one;
+    this also checks ``model.safetensors`` against ``weights_sha256`` in
+    ``training_metadata.json`` and refuses a folder that records no digest at all (what
+    ``LCRModelLoader(verify_integrity=True)`` does before loading).
+
+    Args:
+        folder: A checkpoint folder.
+
+    Returns:
+        One :class:`FileCheck` per checked file (all ``ok``).
+
+    Raises:
+        IntegrityError: A file differs from its recorded digest ("Checkpoint hash mismatch").
+        CheckpointError: A listed file is missing, or the folder records no digest.
+
+    Example:
+        ```python
+        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
+        ['model.safetensors']
+        ```
+    """
+    folder = Path(folder)
+    digest_sets = recorded_digests(folder)
+    if not digest_sets:
+        raise CheckpointError(
+            f"{folder} records no digests (no {CHECKSUMS_NAME} and no weights_sha256 in its training metadata), so "
+            "its integrity cannot be verified. Load it by Hub repo id (pinned digests), or pass verify_integrity=False."
+        )
+    checks: dict[str, FileCheck] = {}
+    for expected in digest_sets:
+        found = check_folder(folder, expected, exact=False)
+        _raise_on_bad(found, folder, str(folder), cached=False)
+        checks.update((c.name, c) for c in found)
+    return [checks[name] for name in sorted(checks)]
 
 
 def fetch_verified(

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from ..constants import CHECKSUMS_NAME
+import json
+
+from ..constants import CHECKSUMS_NAME, METADATA_NAME, WEIGHTS_NAME
 from ..errors import CheckpointError
 from ..features import sha256_file
 from .registry import FileDigest
@@ -143,3 +145,36 @@ def evict(path: str | os.PathLike) -> None:
     path.unlink(missing_ok=True)
     if target is not None:
         target.unlink(missing_ok=True)
+
+
+def recorded_digests(folder: str | os.PathLike) -> list[dict[str, FileDigest]]:
+    """The digests a local checkpoint folder records for its own files.
+
+    These detect corruption and accidental edits (the folder carries them itself; only a
+    release loaded by Hub repo id is checked against independently pinned digests).
+
+    Args:
+        folder: A checkpoint folder.
+
+    Returns:
+        Up to two digest sets: the ``checksums.sha256`` manifest (published folders) and the
+        ``weights_sha256`` of ``model.safetensors`` in ``training_metadata.json`` (folders
+        written by training or calibration). Empty when the folder records neither.
+
+    Raises:
+        CheckpointError: The manifest or the metadata cannot be read.
+    """
+    folder = Path(folder)
+    sets = []
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        sets.append(manifest)
+    metadata_path = folder / METADATA_NAME
+    if metadata_path.is_file():
+        try:
+            digest = json.loads(metadata_path.read_text()).get("weights_sha256")
+        except (json.JSONDecodeError, AttributeError) as error:
+            raise CheckpointError(f"{metadata_path}: not a JSON object ({error}).") from None
+        if digest:
+            sets.append({WEIGHTS_NAME: FileDigest(digest, -1)})
+    return sets
