@@ -185,3 +185,23 @@ def test_scripts_print_what_the_cli_prints(checkpoints, capsys):
     assert main(["validate", *args]) == 0
     assert calibration.stdout == capsys.readouterr().out
     assert calibration.stdout.count("ok     lcr_") == 2
+
+
+@pytest.mark.hub
+@pytest.mark.slow
+def test_loader_on_a_hub_repo_loads_the_pinned_releases(hub_env):
+    from lcr_hub.constants import DEFAULT_REPO_ID
+    from lcr_hub.hub.registry import get_variant
+
+    hub_env()
+    loader = LCRModelLoader(checkpoint_dir=DEFAULT_REPO_ID, strict_validation=True, verify_integrity=True,
+                            calibration_check=True, device="cpu", precision="fp32")
+    report = loader.validate_environment()
+    assert report.fully_compatible, report.format()
+    detector, classifier = loader.load_detector(), loader.load_classifier(variant="minilm")
+    assert isinstance(detector, LCRDetector) and isinstance(classifier, LCRClassifier)
+    # Each component comes from its newest registry release, byte for byte.
+    assert f"@{get_variant('detector/minilm').commit}" in "".join(c.detail for c in report.checks)
+    assert detector.config.mixing_layers == 1  # detector-minilm-v2, the current embedded detector
+    with pytest.raises(IncompatibleEnvironmentError, match="Pin a full commit sha"):
+        LCRModelLoader(checkpoint_dir=DEFAULT_REPO_ID, revision="main", strict_validation=True).load_detector()
