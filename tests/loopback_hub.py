@@ -208,30 +208,79 @@ def _commit(repo: Path, parent: str | None, ops: list[tuple[str, str, str]], sum
 # --------------------------------------------------------------------------- archives
 
 
+#: Released bytes that are also committed under ``checkpoints/`` (the current embedded
+#: checkpoints) are left out of archives and restored from there on import, so the repository
+#: does not hold the same weights twice.
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+#: Inside an archive: ``<oid> <path relative to CHECKPOINTS>`` per LFS object left out.
+REUSED_LIST = ".git/lfs/reused-from-checkpoints"
+
+
+def _lfs_object(repo: Path, oid: str) -> Path:
+    return repo / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+
+
+def _checkpoint_files() -> dict[str, Path]:
+    """sha256 -> file, for every file under ``checkpoints/``."""
+    found = {}
+    for file in sorted(p for p in CHECKPOINTS.rglob("*") if p.is_file()):
+        found[hashlib.sha256(file.read_bytes()).hexdigest()] = file
+    return found
+
+
 def export_repo(path: Path, archive: Path) -> None:
-    """Pack a served repository's ``.git`` (objects, refs, LFS objects) into a .tar.gz."""
+    """Pack a served repository's ``.git`` (objects, refs, LFS objects) into a .tar.gz.
+
+    LFS objects whose bytes are a file under ``checkpoints/`` are not packed; their oid and
+    that file's path are listed in ``REUSED_LIST`` for :func:`import_repo`.
+    """
     _git(path, "gc", "-q", "--prune=now")
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(archive.name + ".tmp")
+    reusable = _checkpoint_files()
+    objects = sorted((path / ".git" / "lfs" / "objects").rglob("*"))
+    reused = {p.name: reusable[p.name] for p in objects if p.is_file() and p.name in reusable}
+    listing = "".join(f"{oid} {file.relative_to(CHECKPOINTS).as_posix()}\n" for oid, file in sorted(reused.items()))
 
     def clean(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if "/hooks/" in info.name or info.name.endswith(("/hooks", "/index", "/logs")) or "/logs/" in info.name:
+            return None
+        if Path(info.name).name in reused:
             return None
         info.uid = info.gid = 0
         info.uname = info.gname = ""
         info.mtime = 0
         return info
 
+    (path / REUSED_LIST).write_text(listing)
     with gzip.GzipFile(tmp, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
         tar.add(path / ".git", arcname=".git", filter=clean)
     tmp.replace(archive)
 
 
 def import_repo(archive: Path, path: Path) -> None:
-    """Unpack an archive written by :func:`export_repo` as a served repository at ``path``."""
+    """Unpack an archive written by :func:`export_repo` as a served repository at ``path``.
+
+    Raises:
+        RuntimeError: A released LFS object left out of the archive is no longer under
+            ``checkpoints/`` with the same bytes.
+    """
     path.mkdir(parents=True)
     with tarfile.open(archive) as tar:
         tar.extractall(path, filter="data")
+    listing = path / REUSED_LIST
+    for line in listing.read_text().splitlines() if listing.exists() else []:
+        oid, relative = line.split(" ", 1)
+        source = CHECKPOINTS / relative
+        if not source.is_file() or hashlib.sha256(source.read_bytes()).hexdigest() != oid:
+            raise RuntimeError(
+                f"{archive}: the released object {oid} was taken from checkpoints/{relative}, which no "
+                "longer has those bytes. Restore that file from git history, or re-export the archive "
+                "with the released object inside."
+            )
+        target = _lfs_object(path, oid)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     _git(path, "lfs", "install", "--local")
 
 
@@ -594,10 +643,18 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--root", required=True)
     export.add_argument("--repo-id", required=True)
     export.add_argument("--output", required=True, help="The .tar.gz to write.")
+    unpack = sub.add_parser("import", help="Unpack an exported repository (restoring objects from checkpoints/).")
+    unpack.add_argument("--root", required=True)
+    unpack.add_argument("--repo-id", required=True)
+    unpack.add_argument("--archive", required=True, help="The .tar.gz written by export.")
     args = parser.parse_args(argv)
     if args.command == "export":
         export_repo(repo_path(Path(args.root), args.repo_id), Path(args.output))
         print(f"wrote {args.output}")
+        return 0
+    if args.command == "import":
+        import_repo(Path(args.archive), repo_path(Path(args.root), args.repo_id))
+        print(f"unpacked {args.archive} as {args.repo_id} under {args.root}")
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops olah too (finally below)
     hub = LoopbackHub(Path(args.root), args.port).start()

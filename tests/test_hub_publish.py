@@ -135,3 +135,16 @@ def test_hf_upload_cli_publishes_the_prepared_folder_by_hand(hub_env, loopback_h
     with pytest.warns(UnpinnedRevisionWarning, match="not independently pinned"):  # not in the registry
         model = LCRClassifier.from_pretrained(repo_id, subfolder="classifier/minilm", revision=sha)
     assert model.config._commit_hash == sha
+
+
+def test_release_archive_restores_shared_weights_from_checkpoints_or_says_which_are_missing(tmp_path, monkeypatch):
+    import loopback_hub
+    from conftest import RELEASE_ARCHIVE
+
+    repo = tmp_path / "ok" / "repo"
+    loopback_hub.import_repo(RELEASE_ARCHIVE, repo)
+    listed = (repo / loopback_hub.REUSED_LIST).read_text().split()
+    assert listed and all(loopback_hub._lfs_object(repo, oid).is_file() for oid in listed[::2])
+    monkeypatch.setattr(loopback_hub, "CHECKPOINTS", tmp_path / "empty")
+    with pytest.raises(RuntimeError, match="no longer has those bytes"):
+        loopback_hub.import_repo(RELEASE_ARCHIVE, tmp_path / "missing" / "repo")
