@@ -12,6 +12,7 @@ would.
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -383,32 +384,71 @@ class LCRRefinement(_LCRPreTrainedModel):
         if attention_mask is None:
             attention_mask = torch.ones(hidden_states.shape[:2], device=device)
         real = attention_mask.to(device) > 0
-        n_real = real.sum(1).clamp(min=1).to(hidden_states.dtype)
+        n_real = real.sum(1).clamp(min=1).float()
         taken = torch.zeros(batch, dtype=torch.long, device=device)
         norm_sum = torch.zeros(batch, dtype=torch.float32, device=device)
         active = torch.ones(batch, dtype=torch.bool, device=device)
-        h = hidden_states
+        if steps is not None:
+            steps = steps.to(device)
+        # The iteration h <- h + alpha * w_down(relu(w_up(h))) in the bottleneck: with
+        # u = w_up(h) and r = relu(u), one step is u <- u + alpha * (w_up w_down) r, the
+        # step's norm is sqrt(r . (w_down^T w_down) r), and the refined state is
+        # h + alpha * w_down(sum of the applied r). The same arithmetic in
+        # 2 * hidden * bottleneck + 2 * bottleneck^2 * t multiply-adds per token instead of
+        # 2 * hidden * bottleneck * t.
+        mix, gram = self._bottleneck_products()
+        u = self.w_up(hidden_states)
+        applied = None
         for t in range(self.config.t_max):
             if steps is not None:
-                active = steps.to(device) > t
+                active = steps > t
                 if not bool(active.any()):
                     break
-            delta = self.w_down(torch.relu(self.w_up(h)))
-            token_norms = delta.norm(dim=-1) * real
+            r = torch.relu(u)
+            r32 = r.float()
+            squared = ((r32 @ gram) * r32).sum(-1)
+            token_norms = torch.where(squared > 0, squared.clamp_min(1e-30).sqrt(), 0.0) * real
             mean_norm = token_norms.sum(1) / n_real
             if steps is None:
                 active = active & (mean_norm >= self.config.epsilon)
                 if not bool(active.any()):
                     break
             update = (active.unsqueeze(1) & real).unsqueeze(-1)
-            if bool(update.all()):  # the common case (no padding, every row stepping): skip the select
-                h = torch.add(h, delta, alpha=self.config.alpha)
-            else:
-                h = torch.where(update, torch.add(h, delta, alpha=self.config.alpha), h)
+            if not bool(update.all()):  # padding, or rows that stopped: their r is not applied
+                r = r * update
+            applied = r if applied is None else applied + r
+            if t + 1 < self.config.t_max:
+                u = u + self.config.alpha * (r @ mix.T)
             taken = taken + active.long()
-            norm_sum = norm_sum + (self.config.alpha * mean_norm.float()) * active
+            norm_sum = norm_sum + (self.config.alpha * mean_norm) * active
+        h = hidden_states if applied is None else hidden_states + self.config.alpha * self.w_down(applied)
         step_norms = norm_sum / taken.clamp(min=1)
         return LCRRefinementOutput(hidden_states=h, steps=taken, step_norms=step_norms)
+
+    def _bottleneck_products(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``w_up @ w_down`` (weights' dtype) and ``w_down^T w_down`` (float32).
+
+        Recomputed when gradients flow to the weights; otherwise cached until the weights
+        change (another tensor, as after ``.to(dtype)`` or a device move, or an in-place
+        update such as an optimizer step or ``load_state_dict``).
+        """
+        up, down = self.w_up.weight, self.w_down.weight
+
+        def compute() -> tuple[torch.Tensor, torch.Tensor]:
+            return up @ down, down.float().T @ down.float()
+
+        if torch.is_grad_enabled() and (up.requires_grad or down.requires_grad):
+            return compute()
+        try:
+            versions = (up._version, down._version)
+        except RuntimeError:  # inference tensors carry no version counter
+            return compute()
+        cached = self.__dict__.get("_products_cache")
+        if cached is None or cached[0]() is not up or cached[1]() is not down or cached[2] != versions:
+            with torch.no_grad():
+                cached = (weakref.ref(up), weakref.ref(down), versions, compute())
+            self.__dict__["_products_cache"] = cached
+        return cached[3]
 
 
 # --------------------------------------------------------------------------- classifier

@@ -93,6 +93,50 @@ def test_refinement_early_stop_per_example_matches_hand_computation():
     assert fixed.steps.tolist() == [1, 2]
 
 
+def spec_refinement(model: LCRRefinement, h: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
+    """The spec's iteration written out directly: h <- h + alpha * w_down(relu(w_up(h))) with
+    the per-example early stop on the mean norm of delta over real tokens."""
+    c = model.config
+    out, taken = h.clone(), []
+    for i in range(h.shape[0]):
+        real = mask[i].bool()
+        x, n = h[i, real], 0
+        for _ in range(c.t_max):
+            delta = model.w_down(torch.relu(model.w_up(x)))
+            if delta.norm(dim=-1).mean() < c.epsilon:
+                break
+            x, n = x + c.alpha * delta, n + 1
+        out[i, real] = x
+        taken.append(n)
+    return out, taken
+
+
+def test_refinement_equals_the_direct_iteration_and_follows_weight_updates():
+    torch.manual_seed(0)
+    model = LCRRefinement(LCRRefinementConfig(hidden_size=16, bottleneck_size=6, alpha=0.3, t_max=3, epsilon=0.5))
+    with torch.no_grad():
+        model.w_up.weight.normal_(0, 0.5)
+        model.w_down.weight.copy_(-model.w_up.weight.T)  # contracting: the examples stop after 1 or 2 steps
+    h = torch.randn(4, 5, 16)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [0, 0, 1, 1, 1], [1, 1, 1, 1, 0]])
+    with torch.no_grad():
+        expected, steps = spec_refinement(model, h, mask)
+        out = model(h, attention_mask=mask)
+    assert out.steps.tolist() == steps == [2, 1, 2, 2]
+    torch.testing.assert_close(out.hidden_states, expected, rtol=1e-5, atol=1e-5)
+    # The bottleneck products are cached between calls; an in-place update must refresh them.
+    with torch.no_grad():
+        model.w_down.weight.mul_(-1.5)
+        expected, steps = spec_refinement(model, h, mask)
+        out = model(h, attention_mask=mask)
+    assert out.steps.tolist() == steps
+    torch.testing.assert_close(out.hidden_states, expected, rtol=1e-5, atol=1e-5)
+    # With gradients, the refined states and step norms are differentiable in the weights.
+    out = model(h, attention_mask=mask, steps=torch.tensor([3, 3, 3, 3]))
+    (out.hidden_states.square().sum() + out.step_norms.sum()).backward()
+    assert all(torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
 def test_refinement_leaves_padding_and_zero_weights_untouched():
     model = LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4, epsilon=0.0))
     h = torch.randn(2, 4, 8)
