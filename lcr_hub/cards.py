@@ -89,6 +89,13 @@ def _yaml_front_matter(metadata: dict) -> str:
     )
 
 
+#: Calibration figures in the results tables: metadata key -> label.
+_CALIBRATION_ROWS = {
+    "detector": (("auroc", "AUROC"), ("ece", "ECE (15 equal-width bins)"), ("mce", "MCE"), ("brier", "Brier score")),
+    "classifier": (("ece", "ECE of the top-class probability (15 bins)"), ("mce", "MCE of the top-class probability")),
+}
+
+
 def _results_table(metadata: dict) -> str:
     out = []
     for name, v in metadata["validation"].items():
@@ -103,10 +110,12 @@ def _results_table(metadata: dict) -> str:
                 f"{v['per_level'][lvl]['predicted_positive_rate']:.2f}) | {v['per_level'][lvl]['accuracy']:.4f} |"
                 for lvl in LEVELS if lvl in v["per_level"]
             ]
+            rows += [f"| {label} | {v[k]:.4f} |" for k, label in _CALIBRATION_ROWS["detector"] if k in v]
         else:
             rows = ["| metric | value |", "|---|---|", f"| accuracy | {v['accuracy']:.4f} |", f"| macro-F1 | {v['macro_f1']:.4f} |"]
             rows += [f"| F1 {lvl} (n={v['per_level'][lvl]['support']}) | {v['per_level'][lvl]['f1']:.4f} |"
                      for lvl in LEVELS if lvl in v["per_level"]]
+            rows += [f"| {label} | {v[k]:.4f} |" for k, label in _CALIBRATION_ROWS["classifier"] if k in v]
         out.append("\n".join(rows) + "\n")
     return "\n".join(out)
 
@@ -143,16 +152,29 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
     card = _yaml_front_matter(metadata) + "\n" + body
     if "calibration" in metadata:
         c = metadata["calibration"]
+        how = "fitted by NLL" if c.get("fitted", True) else f"not fitted ({c['reason']})"
         card += (
             "\n## Calibration\n\n"
-            f"`calibration_temperature` {c['temperature']:.4f}, fitted by NLL on {c['n']} examples "
+            f"`calibration_temperature` {c['temperature']:.4f}, {how} on {c['n']} examples "
             f"(split: {c['split']['name']}) with:\n\n```bash\n{c['command']}\n```\n\n"
             "| | temperature | NLL | ECE (15 bins) | MCE |\n|---|---|---|---|---|\n"
             + "".join(
                 f"| {when} | {c[when]['temperature']:.4f} | {c[when]['nll']:.4f} | {c[when]['ece']:.4f} | {c[when]['mce']:.4f} |\n"
                 for when in ("before", "after")
             )
-            + "\nThe results above were measured before calibration; the temperature moves the\n"
+        )
+        if c.get("cross_fitted"):
+            x = c["cross_fitted"]
+            card += "".join(
+                f"| {when}, cross-fitted | {t} | {x[when]['nll']:.4f} | {x[when]['ece']:.4f} | {x[when]['mce']:.4f} |\n"
+                for when, t in (("before", f"{c['before']['temperature']:.4f}"),
+                                ("after", " / ".join(f"{v:.4f}" for v in x["temperatures"])))
+            ) + (
+                "\nCross-fitted rows: the temperature is fitted on one half of the examples and "
+                "scored on the other, both ways (an out-of-sample estimate).\n"
+            )
+        card += (
+            "\nThe results above were measured before calibration; the temperature moves the\n"
             "probabilities and so which examples cross the threshold.\n"
         )
     return card

@@ -52,7 +52,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     for name, r in records.items():
         b, a = r["before"], r["after"]
         print(f"{name:<11} T {b['temperature']:.4f} -> {a['temperature']:.4f}   NLL {b['nll']:.4f} -> {a['nll']:.4f}   "
-              f"ECE {b['ece']:.4f} -> {a['ece']:.4f}   (n={r['n']})")
+              f"ECE {b['ece']:.4f} -> {a['ece']:.4f}   (n={r['n']}, fitted and scored on the same examples)")
+        if r["cross_fitted"] is None:
+            print(f"{'':<11} not fitted: {r['reason']}")
+            continue
+        cb, ca, (t1, t2) = r["cross_fitted"]["before"], r["cross_fitted"]["after"], r["cross_fitted"]["temperatures"]
+        print(f"{'':<11} cross-fitted (T {t1:.4f} / {t2:.4f} fitted on each half, scored on the other): "
+              f"NLL {cb['nll']:.4f} -> {ca['nll']:.4f}   ECE {cb['ece']:.4f} -> {ca['ece']:.4f}")
     print(f"wrote {Path(args.output) / 'detector'} and {Path(args.output) / 'classifier'}")
     return 0
 

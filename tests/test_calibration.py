@@ -58,3 +58,38 @@ def test_calibrate_refuses_to_overwrite_its_source(tmp_path):
 
     with pytest.raises(CheckpointError, match="source checkpoint"):
         calibrate(["unused.jsonl"], default_checkpoint("detector").parent, progress=False)
+
+
+def test_separable_examples_have_no_temperature_to_fit():
+    from lcr_hub.evaluation.calibration import separates
+
+    assert separates(np.array([3.0, -2.0, 0.5]), np.array([1, 0, 1]))
+    assert not separates(np.array([3.0, -2.0, -0.5]), np.array([1, 0, 1]))
+    assert separates(np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([0, 1]))
+    # On separable examples the NLL keeps falling as T -> 0: no interior minimum.
+    logits, targets = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), np.array([0, 1])
+    nll = [negative_log_likelihood(logits, targets, t) for t in (1.0, 0.5, 0.1, 0.01)]
+    assert nll == sorted(nll, reverse=True)
+
+
+def test_cross_fitting_scores_each_half_at_the_other_halfs_temperature():
+    from lcr_hub.evaluation.calibration import _halves, cross_fitted
+    from lcr_hub.evaluation.metrics import calibration_errors
+
+    rng = np.random.default_rng(2)
+    logits = rng.normal(0, 2, size=4000)
+    labels = (rng.random(4000) < 1 / (1 + np.exp(-logits))).astype(int)
+    overconfident = logits * 3
+    groups = [f"q{i // 2}" for i in range(4000)]  # pairs, like a conflict and its twin
+    first, second = _halves(groups, seed=0)
+    assert {groups[i] for i in first}.isdisjoint(groups[i] for i in second) and len(first) + len(second) == 4000
+    record = cross_fitted(overconfident, labels, groups, current=1.0, seed=0)
+    t1, t2 = record["temperatures"]
+    assert t1 == pytest.approx(fit_temperature(overconfident[first], labels[first]))
+    assert t2 == pytest.approx(fit_temperature(overconfident[second], labels[second]))
+    probs = np.empty(4000)
+    probs[second] = 1 / (1 + np.exp(-overconfident[second] / t1))
+    probs[first] = 1 / (1 + np.exp(-overconfident[first] / t2))
+    assert record["after"]["ece"] == pytest.approx(calibration_errors(labels, probs)[0])
+    assert record["after"]["ece"] < record["before"]["ece"] - 0.05
+    assert record["after"]["nll"] < record["before"]["nll"]

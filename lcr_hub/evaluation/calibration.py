@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 from typing import Sequence
@@ -92,6 +93,61 @@ def _scores(logits: np.ndarray, targets: np.ndarray, temperature: float) -> dict
     return {"temperature": temperature, "nll": negative_log_likelihood(logits, targets, temperature), "ece": ece, "mce": mce}
 
 
+def separates(logits: np.ndarray, targets: np.ndarray) -> bool:
+    """Whether ``logits`` classify every example correctly (binary: sign; classes: argmax).
+
+    Then the NLL of ``logits / T`` keeps falling as ``T -> 0`` and has no minimum at any
+    ``T > 0``: a temperature cannot be fitted, only driven to the optimiser's limit.
+    """
+    logits, targets = np.asarray(logits), np.asarray(targets)
+    if logits.ndim == 1:
+        return bool(np.all((logits > 0) == (targets == 1)))
+    return bool(np.all(logits.argmax(-1) == targets))
+
+
+def _halves(groups: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two halves of the example indices, whole groups (an LCR id and its twin) together."""
+    unique = sorted(set(groups))
+    random.Random(seed).shuffle(unique)
+    first = set(unique[: len(unique) // 2])
+    in_first = np.asarray([g in first for g in groups])
+    return np.flatnonzero(in_first), np.flatnonzero(~in_first)
+
+
+def cross_fitted(logits: np.ndarray, targets: np.ndarray, groups: Sequence[str], current: float, seed: int) -> dict:
+    """Out-of-sample check of temperature scaling by two-fold cross-fitting.
+
+    The temperature is fitted on one half of the examples and scored on the other, both
+    ways; the held-out scores of both halves are pooled. ``before`` scores the same
+    examples at the ``current`` temperature.
+
+    Args:
+        logits, targets: As for :func:`fit_temperature`.
+        groups: One group key per example; a group never straddles the halves.
+        current: The checkpoint's temperature now.
+        seed: Seeds the halves.
+
+    Returns:
+        ``{"temperatures": [T fitted on half 1, on half 2], "before": {...}, "after": {...}}``
+        with ``nll``, ``ece`` and ``mce`` each.
+    """
+    logits, targets = np.asarray(logits), np.asarray(targets)
+    halves = _halves(groups, seed)
+    temperatures = [fit_temperature(logits[fit], targets[fit]) for fit in halves]
+    scale = np.empty(len(targets))
+    for held_out, temperature in zip(halves[::-1], temperatures):
+        scale[held_out] = temperature
+    shape = (-1,) + (1,) * (logits.ndim - 1)
+    after = _scores(logits / scale.reshape(shape), targets, 1.0)
+    before = _scores(logits, targets, current)
+    drop = ("temperature",)
+    return {
+        "temperatures": temperatures,
+        "before": {k: v for k, v in before.items() if k not in drop},
+        "after": {k: v for k, v in after.items() if k not in drop},
+    }
+
+
 def _write_calibrated(source: Path, output: Path, model, encoder, record: dict) -> None:
     """Copy ``source`` to ``output`` with ``model``'s (re-tempered) config and fresh references."""
     with staged_folder(output) as staging:
@@ -171,18 +227,27 @@ def calibrate(
         "detector": (predictions.conflict_logits, labels),
         "classifier": (predictions.level_logits[positive], np.asarray([LEVEL2ID[v] for v in detection["conflict_level"]])[positive]),
     }
+    groups = {"detector": list(detection["id"]), "classifier": [g for g, p in zip(detection["id"], positive) if p]}
     records = {}
     data_digests = file_digests(files)
     for name, source in (("detector", detector_path), ("classifier", classifier_path)):
         logits, y = targets[name]
         model = getattr(pipeline, name)
-        before = _scores(logits, y, float(model.config.calibration_temperature))
-        temperature = fit_temperature(logits, y)
+        current = float(model.config.calibration_temperature)
+        before = _scores(logits, y, current)
+        separable = separates(logits, y)
+        temperature = current if separable else fit_temperature(logits, y)
         after = _scores(logits, y, temperature)
         records[name] = {
             "temperature": temperature,
+            "fitted": not separable,
+            "reason": (
+                "every example is classified correctly, so the NLL has no minimum at any T > 0; "
+                "the temperature is left unchanged" if separable else "fitted by minimising the NLL"
+            ),
             "before": before,
             "after": after,
+            "cross_fitted": None if separable else cross_fitted(logits, y, groups[name], current, seed),
             "n": int(len(y)),
             "split": {"name": split, "validation_fraction": validation_fraction, "seed": seed},
             "data": data_digests,
