@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -255,6 +256,11 @@ def test_natural_set_is_independent_of_the_generator(natural):
     texts = [doc["text"] for row in natural for doc in row["documents"]]
     assert frames  # sanity
     for marker in markers:
+        assert not any(marker in text for text in texts), marker
+    # Nor does the fixed wording of the composed asides (their longest literal run, and the predicates).
+    literal_runs = [max(re.split(r"\{\w+\}", frame), key=len).strip(" .,") for frame in generator._ASIDE_FRAMES]
+    predicates = [re.split(r"\{\w+\}", one)[0].strip() for one, _ in generator._ASIDE_PREDICATES]
+    for marker in [m for m in literal_runs + predicates if len(m) >= 15]:
         assert not any(marker in text for text in texts), marker
     places = set(generator.PLACES)
     assert not any(place in text for place in places for text in texts if len(place) > 6)

@@ -65,6 +65,8 @@ __all__ = [
 CONFLICT_TYPES: dict[str, str] = {"L1": "temporal", "L2": "numerical", "L3": "entity", "L4": "semantic"}
 
 _MAX_ATTEMPTS = 200
+#: Share of the sentences without the value that are composed asides rather than stock sentences.
+_ASIDE_SHARE = 0.6
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary: invented names. None of them contains a digit.
@@ -337,6 +339,167 @@ _YEAR_SIDE_FACTS: tuple[str, ...] = (
     "{S} featured in a regional exhibition in {y}.",
     "A walking guide that covers {s} came out in {y}.",
 )
+
+# ---------------------------------------------------------------------------------------------
+# Composed asides: sentences about some *other* detail of the subject or its place, built from
+# parts so that a detector cannot learn a fixed list of "sentences without the value". They
+# may name other people, organisations and places in other roles, other counts, and years
+# later than every value of the row, never the question's value. Slots: {s}/{S} subject,
+# {detail} a detail of it (singular or plural, with a predicate that agrees), {N} another
+# person, {O} another organisation, {P} the row's place, {Q} another place, {adj}, {thing},
+# {group}, {job}, {facility}, {transport}, {weekday}, {k} a count, {y} a year.
+# ---------------------------------------------------------------------------------------------
+
+_ASIDE_DETAILS_ONE: tuple[str, ...] = (
+    "entrance", "roof", "car park", "website", "logo", "garden", "cafe", "archive", "gift shop",
+    "main hall", "newsletter", "noticeboard", "paintwork", "lighting", "kitchen", "courtyard",
+    "visitors' book", "board of trustees", "annual dinner", "caretaker", "ticket office", "heating",
+    "oldest photograph", "front door", "signpost", "mailing list", "souvenir guide", "library corner",
+)
+_ASIDE_DETAILS_MANY: tuple[str, ...] = (
+    "volunteers", "staff", "regulars", "neighbours", "windows", "opening hours", "records",
+    "early photographs", "rules", "walls", "souvenirs", "stairs", "benches", "flower beds",
+)
+_ASIDE_PREDICATES: tuple[tuple[str, str], ...] = (  # (singular, plural)
+    ("has changed little over the years", "have changed little over the years"),
+    ("was repainted a few summers ago", "were repainted a few summers ago"),
+    ("is often praised in online reviews", "are often praised in online reviews"),
+    ("drew complaints from neighbours at first", "drew complaints from neighbours at first"),
+    ("is looked after by a small group of volunteers", "are looked after by a small group of volunteers"),
+    ("is smaller than most people expect", "are fewer than most people expect"),
+    ("needs constant attention", "need constant attention"),
+    ("was the subject of a short article in the weekly bulletin", "were the subject of a short article in the weekly bulletin"),
+    ("is easy to miss from the road", "are easy to miss from the road"),
+    ("is a favourite with photographers", "are a favourite with photographers"),
+    ("was paid for by a local appeal", "were paid for by a local appeal"),
+    ("is rarely mentioned in guidebooks", "are rarely mentioned in guidebooks"),
+    ("became a talking point when it was replaced", "became a talking point when they were replaced"),
+    ("looks much as it did in old photographs", "look much as they did in old photographs"),
+    ("is cold and damp in winter", "are cold and damp in winter"),
+    ("is the part that visitors remember best", "are what visitors remember best"),
+    ("was chosen by {N}, a local {job}", "were chosen by {N}, a local {job}"),
+    ("is managed by {O}", "are managed by {O}"),
+    ("is the work of {N}", "are the work of {N}"),
+    ("was done up with money from {O}", "were done up with money from {O}"),
+    ("was photographed by {N} for a calendar", "were photographed by {N} for a calendar"),
+    ("was moved to {Q} for safekeeping", "were moved to {Q} for safekeeping"),
+    ("was praised by {N} in a letter to the paper", "were praised by {N} in a letter to the paper"),
+    ("was last updated in {y}", "were last updated in {y}"),
+    ("was replaced in {y}", "were replaced in {y}"),
+)
+_ASIDE_FRAMES: tuple[str, ...] = (
+    "{Detail_of_s} {predicate}.",
+    "{S_poss} {detail} {predicate}.",
+    "Regular visitors say that {s_poss} {detail} {predicate}.",
+    "{S} is known locally for its {adj} {thing}.",
+    "Visitors to {s} often comment on the {adj} {thing} nearby.",
+    "The nearest {facility} to {s} is in {Q}.",
+    "{S} was mentioned in passing in a novel by {N}.",
+    "A painting of {s} by {N} hangs in a cafe in {Q}.",
+    "On {weekday} evenings a {group} meets near {s}.",
+    "There is {a_adj} {thing} a short walk from {s}.",
+    "{N} remembers visiting {s} as a child.",
+    "Parking near {s} is limited, especially at weekends.",
+    "The {thing} beside {s} is older than it looks.",
+    "Most people reach {s} by {transport}.",
+    "{S} shares a {thing} with {O}.",
+    "A {job} called {N} keeps bees in a garden close to {s}.",
+    "{N}, a {job} from {Q}, has a soft spot for {s}.",
+    "The {group} that meets near {s} has about {k} members.",
+    "About {k} people follow {s_poss} page online.",
+    "{A_adj} {thing} was added next to {s} in {y}.",
+    "{N} wrote a short poem about {s_poss} {detail}.",
+    "{P} is a small place with a market on {weekday}s.",
+    "The nearest {facility} to {P} is a short drive away.",
+    "Many families in {P} have lived there for generations.",
+    "{P} has {a_adj} {thing} that visitors like to photograph.",
+    "The {group} in {P} meets on {weekday} evenings.",
+    "{N}, a {job} in {P}, has lived in the area for most of her life.",
+    "Houses in {P} are mostly built of brick and slate.",
+    "The road into {P} floods after heavy rain.",
+    "{P} lies about {m} minutes' walk from {Q}.",
+)
+#: Frames that do not name the subject: for subjects that are people, events, works or claims.
+_PLACE_ASIDE_FRAMES: tuple[str, ...] = tuple(f for f in _ASIDE_FRAMES if "{P}" in f)
+_ASIDE_ADJECTIVES: tuple[str, ...] = (
+    "small", "old", "crooked", "painted", "narrow", "bright", "quiet", "cramped", "handsome",
+    "battered", "tiny", "overgrown", "elegant", "draughty", "cheerful", "weathered", "unusual",
+    "modest", "striking", "tidy",
+)
+_ASIDE_THINGS: tuple[str, ...] = (
+    "clock", "garden", "staircase", "mural", "bench", "weathervane", "fountain", "archway",
+    "orchard", "footbridge", "bandstand", "chapel", "mill pond", "tea room", "statue", "well",
+    "hedge maze", "gatehouse", "rose bed", "allotment",
+)
+_ASIDE_GROUPS: tuple[str, ...] = (
+    "choir", "book club", "running club", "knitting circle", "model railway society",
+    "history group", "youth club", "photography club", "chess club", "walking group",
+)
+_ASIDE_JOBS: tuple[str, ...] = (
+    "retired teacher", "photographer", "carpenter", "journalist", "gardener", "shopkeeper",
+    "painter", "postman", "nurse", "librarian", "fisherman", "baker",
+)
+_ASIDE_FACILITIES: tuple[str, ...] = (
+    "railway station", "post office", "pharmacy", "petrol station", "supermarket", "bus stop",
+    "primary school", "cash machine",
+)
+_ASIDE_TRANSPORT: tuple[str, ...] = ("bus", "bicycle", "car", "ferry", "train", "coach")
+_ORG_KINDS: tuple[str, ...] = ("Trust", "Society", "Partnership", "Foundation", "Friends' Group", "Cooperative")
+
+
+def _possessive(noun_phrase: str) -> str:
+    return noun_phrase + ("'" if noun_phrase.endswith("s") else "'s")
+
+
+#: Topic categories whose subject is a place, building, body or team ("its garden", "parking near it").
+_ASIDE_SUBJECT_CATEGORIES = frozenset({"structure", "organisation", "nature", "transport", "sport", "heritage", "route"})
+
+
+def _aside(rng: random.Random, subject: str, place: str, *, min_year: int | None, subject_frames: bool) -> str | None:
+    """One composed aside (see above), or None when its year would not be later than the row's values."""
+    frame = rng.choice(_ASIDE_FRAMES if subject_frames else _PLACE_ASIDE_FRAMES)
+    plural = rng.random() < 0.35
+    detail = rng.choice(_ASIDE_DETAILS_MANY if plural else _ASIDE_DETAILS_ONE)
+    predicate = rng.choice(_ASIDE_PREDICATES)[1 if plural else 0]
+    if "{y}" in frame or "{y}" in predicate:
+        lo = max(1975, (min_year or 0) + 5)
+        if lo > 2023:
+            return None
+        year = str(rng.randint(lo, 2023))
+    else:
+        year = ""
+    other_place = rng.choice([p for p in PLACES if p not in place and p not in subject])
+    adjective = rng.choice(_ASIDE_ADJECTIVES)
+    slots = {
+        "predicate": predicate,
+        "detail": detail,
+        "Detail_of_s": f"The {detail} of {subject}",
+        "s_poss": _possessive(subject),
+        "S_poss": _cap(_possessive(subject)),
+        "s": subject,
+        "S": _cap(subject),
+        "N": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        "O": f"the {other_place} {rng.choice(_ORG_KINDS)}",
+        "P": place,
+        "Q": other_place,
+        "adj": adjective,
+        "a_adj": f"{_article(adjective)} {adjective}",
+        "A_adj": f"{_cap(_article(adjective))} {adjective}",
+        "m": str(rng.randint(5, 55)),
+        "thing": rng.choice(_ASIDE_THINGS),
+        "group": rng.choice(_ASIDE_GROUPS),
+        "job": rng.choice(_ASIDE_JOBS),
+        "facility": rng.choice(_ASIDE_FACILITIES),
+        "transport": rng.choice(_ASIDE_TRANSPORT),
+        "weekday": rng.choice(_WEEKDAYS),
+        "k": str(rng.randint(12, 480)),
+        "y": year,
+    }
+    text = frame
+    for _ in range(2):  # the predicate brings its own slots
+        text = _PLACEHOLDER.sub(lambda m: slots.get(m.group(1), m.group(0)), text)
+    return text
+
 
 # ---------------------------------------------------------------------------------------------
 # Sentence frames. Slots: {s} subject, {v} value, {in_v} value with its preposition (L1),
@@ -1809,10 +1972,11 @@ def _instantiate(topic: Mapping[str, Any], names: Mapping[str, str], rng: random
 class _Writer:
     """Writes the sentences of one row, avoiding reuse of frames and context sentences."""
 
-    def __init__(self, level: str, topic: Mapping[str, Any], rng: random.Random) -> None:
+    def __init__(self, level: str, topic: Mapping[str, Any], rng: random.Random, place: str) -> None:
         self.level = level
         self.topic = topic
         self.rng = rng
+        self.place = place
         self.model = _LEVEL_MODELS[level]
         if level == "L4":
             # Current-affairs subjects: the history-flavoured generic sentences do not fit.
@@ -1859,7 +2023,13 @@ class _Writer:
         self.used_frames.append(frame)
         return _fill(frame, slots)
 
-    def context_sentence(self) -> str:
+    def context_sentence(self, min_year: int | None = None) -> str:
+        """A sentence without the value: a composed aside (most of the time) or a stock one."""
+        if self.rng.random() < _ASIDE_SHARE:
+            subject_frames = self.level != "L4" and self.topic.get("cat") in _ASIDE_SUBJECT_CATEGORIES
+            aside = _aside(self.rng, self.topic["s"], self.place, min_year=min_year, subject_frames=subject_frames)
+            if aside is not None:
+                return aside
         if not self.unused_context:
             self.unused_context = list(self.context_pool)
         sentence = self.unused_context.pop(self.rng.randrange(len(self.unused_context)))
@@ -1887,7 +2057,7 @@ class _Writer:
         else:
             n_context = rng.choices((1, 2, 3), weights=(40, 40, 20))[0]
             side_chance = 0.3
-        sentences.extend(self.context_sentence() for _ in range(n_context))
+        sentences.extend(self.context_sentence(min_year) for _ in range(n_context))
         if rng.random() < side_chance:
             fact = self.side_fact(min_year)
             if fact is not None:
@@ -1941,7 +2111,7 @@ def _build_row(
     model = _LEVEL_MODELS[level]
     names = _row_names(rng)
     topic = _instantiate(rng.choice(model.topics), names, rng)
-    writer = _Writer(level, topic, rng)
+    writer = _Writer(level, topic, rng, names["P"])
     gold = model.sample_gold(topic, rng)
     gold_text = model.gold_answer(topic, gold)
 
@@ -2167,6 +2337,8 @@ def generator_inventory() -> dict[str, dict[str, int]]:
     } | {
         "shared": {
             "context_sentences": len(GENERIC_CONTEXT) + sum(len(v) for v in CATEGORY_CONTEXT.values()),
+            "aside_frames": len(_ASIDE_FRAMES),
+            "aside_predicates": len(_ASIDE_PREDICATES),
             "sources": len(SOURCES),
             "places": len(PLACES),
             "first_names": len(FIRST_NAMES),
