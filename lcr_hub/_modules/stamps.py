@@ -34,9 +34,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from ..constants import CACHE_ENV, DEFAULT_CACHE_DIR, STAMP_RACY_NS, STAMPS_DIRNAME
@@ -48,6 +50,12 @@ logger = logging.getLogger(__name__)
 STAMP_VERSION = 1
 
 _STAT_FIELDS = ("dev", "ino", "size", "mtime_ns", "ctime_ns")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# Linux: resolve a path and stat the file through one O_PATH descriptor (a few syscalls,
+# where os.path.realpath lstats every component in Python); elsewhere realpath + stat.
+_O_PATH: int = getattr(os, "O_PATH", 0)
+_PROC_FD = "/proc/self/fd"
+_MAX_STAMP_BYTES = 4096
 
 
 def stamps_dir() -> Path:
@@ -57,8 +65,16 @@ def stamps_dir() -> Path:
         ``$LCR_HUB_CACHE/stamps`` when ``LCR_HUB_CACHE`` is set and not empty, else
         ``~/.cache/lcr_hub/stamps``. The folder may not exist.
     """
-    root = os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR
-    return Path(root).expanduser() / STAMPS_DIRNAME
+    return Path(_stamps_dir())
+
+
+def _stamps_dir() -> str:
+    return _expanded_stamps_dir(os.environ.get(CACHE_ENV) or DEFAULT_CACHE_DIR)
+
+
+@lru_cache(maxsize=8)
+def _expanded_stamps_dir(root: str) -> str:
+    return os.path.join(os.path.expanduser(root), STAMPS_DIRNAME, "")  # ends with a separator
 
 
 def _now_ns() -> int:
@@ -70,23 +86,48 @@ def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _stamp_path(resolved: str) -> Path:
+def _stamp_path(resolved: str) -> str:
     name = hashlib.sha256(resolved.encode("utf-8", "surrogateescape")).hexdigest()
-    return stamps_dir() / f"{name}.json"
+    return f"{_stamps_dir()}{name}.json"  # plain strings: this runs for every file of every load
 
 
 def _is_sha256(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    return isinstance(value, str) and _SHA256_RE.fullmatch(value) is not None
+
+
+def _resolve_and_stat(path: str | os.PathLike) -> tuple[str, os.stat_result]:
+    """The resolved absolute path of ``path`` (symlinks followed) and the stat of that file.
+
+    Raises:
+        OSError: ``path`` does not exist or cannot be reached.
+    """
+    if _O_PATH:
+        fd = os.open(path, _O_PATH | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            try:
+                resolved = os.readlink(f"{_PROC_FD}/{fd}")
+            except OSError:  # no /proc: fall back below
+                resolved = ""
+        finally:
+            os.close(fd)
+        if resolved.startswith("/") and not resolved.endswith(" (deleted)"):
+            return resolved, st
+    resolved = os.path.realpath(path)
+    return resolved, os.stat(resolved)
 
 
 def _read_stamp(resolved: str, st: os.stat_result) -> str | None:
     """The digest recorded for ``resolved`` if its stamp matches ``st`` exactly, else None."""
     path = _stamp_path(resolved)
     try:
-        with open(path, "rb") as handle:
-            owner = os.fstat(handle.fileno()).st_uid
-            raw = handle.read(4096)
-        record = json.loads(raw)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            owner = os.fstat(fd).st_uid
+            raw = os.read(fd, _MAX_STAMP_BYTES)
+        finally:
+            os.close(fd)
+        record = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:  # unreadable or corrupt (JSONDecodeError, UnicodeDecodeError)
@@ -103,15 +144,15 @@ def _read_stamp(resolved: str, st: os.stat_result) -> str | None:
     ):
         logger.debug("ignoring stamp %s: not a stamp of %s", path, resolved)
         return None
-    recorded = tuple(record.get(field) for field in _STAT_FIELDS)
-    if recorded != _stat_key(st) or any(type(value) is not int for value in recorded):
+    recorded = (record.get("dev"), record.get("ino"), record.get("size"), record.get("mtime_ns"), record.get("ctime_ns"))
+    if recorded != _stat_key(st):
         return None  # the file changed (or was replaced) since it was stamped
     return record["sha256"]
 
 
 def _write_stamp(resolved: str, st: os.stat_result, digest: str) -> None:
     """Record ``digest`` for ``resolved`` as of ``st``; any failure is logged and ignored."""
-    path = _stamp_path(resolved)
+    path = Path(_stamp_path(resolved))
     record = {"version": STAMP_VERSION, "path": resolved, "sha256": digest}
     record.update(zip(_STAT_FIELDS, _stat_key(st)))
     temp = None
@@ -151,8 +192,7 @@ def file_sha256(path: str | os.PathLike) -> str:
         '3f1c...'
         ```
     """
-    resolved = os.path.realpath(path)
-    before = os.stat(resolved)
+    resolved, before = _resolve_and_stat(path)
     if stat.S_ISREG(before.st_mode):
         digest = _read_stamp(resolved, before)
         if digest is not None:
@@ -178,8 +218,14 @@ def forget(path: str | os.PathLike) -> None:
         None. Failures to remove the stamp are logged and ignored (a stale stamp never
         matches a rewritten file anyway).
     """
-    stamp = _stamp_path(os.path.realpath(path))
     try:
-        stamp.unlink(missing_ok=True)
+        resolved = _resolve_and_stat(path)[0]
+    except OSError:  # gone already: only its former path is known
+        resolved = os.path.realpath(path)
+    stamp = _stamp_path(resolved)
+    try:
+        os.unlink(stamp)
+    except FileNotFoundError:
+        pass
     except OSError as error:
         logger.debug("could not remove stamp %s: %s", stamp, error)

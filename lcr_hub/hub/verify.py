@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -14,6 +15,8 @@ from ..errors import CheckpointError
 from .._modules import stamps
 from ..features import sha256_file
 from .registry import FileDigest
+
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,11 @@ def check_folder(
         []
         ```
     """
-    folder = Path(folder)
-    present = set(folder_files(folder)) if exact else {name for name in expected if (folder / name).is_file()}
+    root = os.path.join(os.fspath(folder), "")  # plain string paths (this runs on every load), ending with a separator
+    present = set(folder_files(root)) if exact else {name for name in expected if os.path.isfile(root + name)}
     checks = []
     for name in sorted(present | set(expected)):
-        path = folder / name
+        path = root + name
         pinned = expected.get(name)
         if name not in present:
             checks.append(FileCheck(name, "missing", pinned.sha256, ""))
@@ -92,7 +95,7 @@ def check_folder(
         actual = sha256_file(path) if rehash else stamps.file_sha256(path)
         if pinned is None:
             checks.append(FileCheck(name, "unexpected", "", actual))
-        elif actual != pinned.sha256 or (pinned.size >= 0 and path.stat().st_size != pinned.size):
+        elif actual != pinned.sha256 or (pinned.size >= 0 and os.stat(path).st_size != pinned.size):
             checks.append(FileCheck(name, "mismatch", pinned.sha256, actual))
         else:
             checks.append(FileCheck(name, "ok", pinned.sha256, actual))
@@ -134,7 +137,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
         if not line.strip():
             continue
         digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not name:
+        if not sep or not _SHA256_RE.fullmatch(digest) or not name:
             raise CheckpointError(
                 f"{path}:{number}: expected '<64 lowercase hex digits>  <file name>' (sha256sum format), got {line!r}."
             )
