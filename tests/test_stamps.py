@@ -99,6 +99,15 @@ def test_first_call_hashes_and_stamps_then_the_file_is_not_read(tmp_path, stamp_
     assert stamps.file_sha256(link) == digest(b"x" * 1000)
 
 
+def test_without_o_path_realpath_gives_the_same_stamps(tmp_path, stamp_dir, future_clock, hash_calls, monkeypatch):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"y" * 100)
+    stamps.file_sha256(path)  # Linux: resolved through /proc/self/fd
+    monkeypatch.setattr(stamps, "_O_PATH", 0)  # other systems: os.path.realpath + os.stat
+    assert stamps.file_sha256(tmp_path / "." / "weights.bin") == digest(b"y" * 100)
+    assert hash_calls == ["weights.bin"] and len(list(stamp_dir.iterdir())) == 1
+
+
 def test_same_size_rewrite_with_restored_mtime_is_hashed_again(tmp_path, stamp_dir, future_clock, hash_calls):
     path = tmp_path / "weights.bin"
     path.write_bytes(b"a" * 1000)
