@@ -63,6 +63,17 @@ PICKLE_PATTERNS: tuple[str, ...] = ("*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle
 # Environment variable naming a registry file to use instead of the one shipped in the package.
 REGISTRY_ENV = "LCR_HUB_REGISTRY"
 
+# lcr_hub's own cache (`$LCR_HUB_CACHE`, default ~/.cache/lcr_hub). Its `stamps/` folder holds
+# verification stamps (lcr_hub/_modules/stamps.py): one JSON file per verified file, recording
+# its stat fields and sha256, so that loading an unchanged file does not hash it again.
+CACHE_ENV = "LCR_HUB_CACHE"
+DEFAULT_CACHE_DIR = "~/.cache/lcr_hub"
+STAMPS_DIRNAME = "stamps"
+# A stamp is recorded only for a file whose ctime is at least this much older than the
+# recording time (git's "racy" rule: a write in the same timestamp tick as our hash would
+# leave ctime unchanged).
+STAMP_RACY_NS = 2_000_000_000
+
 # The prompt of a causal LM (lcr_hub.data.format_prompt): this instruction, a blank line,
 # then the LCR text (query and documents); without a chat template, ANSWER_CUE ends it.
 PROMPT_INSTRUCTION = "Answer the question using the documents that follow it. Reply with the answer only."

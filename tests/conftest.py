@@ -16,6 +16,24 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH_DEV = REPO.parent / "shared" / "data" / "lcr-bench" / "dev"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_lcr_hub_cache(tmp_path_factory):
+    """Point lcr_hub's own cache (verification stamps) at a temporary folder for the whole run.
+
+    Set in ``os.environ`` so that subprocesses (scripts, concurrent loaders) use it too;
+    tests of the stamps themselves point ``LCR_HUB_CACHE`` at a folder of their own.
+    """
+    from lcr_hub.constants import CACHE_ENV
+
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("lcr_hub_cache"))
+    yield
+    if previous is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = previous
+
+
 def script_env() -> dict[str, str]:
     """The environment for running a script of this checkout in a subprocess (it imports this lcr_hub)."""
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}

@@ -120,12 +120,13 @@ def _verify_local(folder: Path) -> VerifiedSource:
 
 
 def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
-    """Check a local checkpoint folder's files against the digests it records.
+    """Re-hash a local checkpoint folder's files and check them against the digests it records.
 
     ``from_pretrained`` of a local folder checks its ``checksums.sha256`` when it has one;
     this also checks ``model.safetensors`` against ``weights_sha256`` in
     ``training_metadata.json`` and refuses a folder that records no digest at all (what
-    ``LCRModelLoader(verify_integrity=True)`` does before loading).
+    ``LCRModelLoader(verify_integrity=True)`` does before loading). Every byte is read:
+    verification stamps are not used.
 
     Args:
         folder: A checkpoint folder.
@@ -153,7 +154,7 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
         )
     checks: dict[str, FileCheck] = {}
     for expected in digest_sets:
-        found = check_folder(folder, expected, exact=False)
+        found = check_folder(folder, expected, exact=False, rehash=True)
         _raise_on_bad(found, folder, str(folder), cached=False)
         checks.update((c.name, c) for c in found)
     return [checks[name] for name in sorted(checks)]
@@ -345,7 +346,8 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
                    cache_dir: str | os.PathLike | None = None) -> tuple[Path, list[FileCheck]]:
     """Re-hash a released variant's files (a local folder, or its copy in the Hugging Face cache).
 
-    Nothing is downloaded and nothing is removed: this only reports.
+    Nothing is downloaded and nothing is removed: this only reports. Every byte is read
+    (``lcr-hub verify``): verification stamps are not used.
 
     Args:
         name_or_tag: A variant name or release tag from the registry.
@@ -378,4 +380,4 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
                 f"Download it first (lcr_hub.hub.load_variant({variant.name!r})) or pass --folder."
             ) from None
         folder = Path(snapshot) / variant.subfolder
-    return Path(folder), check_folder(folder, variant.files)
+    return Path(folder), check_folder(folder, variant.files, rehash=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -11,8 +12,11 @@ import json
 
 from ..constants import CHECKSUMS_NAME, METADATA_NAME, WEIGHTS_NAME
 from ..errors import CheckpointError
+from .._modules import stamps
 from ..features import sha256_file
 from .registry import FileDigest
+
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,9 @@ def folder_files(folder: str | os.PathLike) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())  # follows links
 
 
-def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], exact: bool = True) -> list[FileCheck]:
+def check_folder(
+    folder: str | os.PathLike, expected: Mapping[str, FileDigest], exact: bool = True, *, rehash: bool = False
+) -> list[FileCheck]:
     """Hash the files of ``folder`` and compare them with ``expected``.
 
     Args:
@@ -61,6 +67,10 @@ def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], 
         expected: Relative path -> pinned digest. Sizes of -1 are not checked (manifests
             carry no sizes).
         exact: Also report files that ``expected`` does not list (``unexpected``).
+        rehash: Read and hash every byte of every file. By default (what loading does) a
+            file whose verification stamp matches (same path, device, inode, size, mtime and
+            ctime as when it was last hashed; see ``lcr_hub._modules.stamps``) is not read
+            again. ``lcr-hub verify`` passes True: it is the explicit full check.
 
     Returns:
         One :class:`FileCheck` per pinned file (and, with ``exact``, per other file), in path order.
@@ -73,19 +83,19 @@ def check_folder(folder: str | os.PathLike, expected: Mapping[str, FileDigest], 
         []
         ```
     """
-    folder = Path(folder)
-    present = set(folder_files(folder)) if exact else {name for name in expected if (folder / name).is_file()}
+    root = os.path.join(os.fspath(folder), "")  # plain string paths (this runs on every load), ending with a separator
+    present = set(folder_files(root)) if exact else {name for name in expected if os.path.isfile(root + name)}
     checks = []
     for name in sorted(present | set(expected)):
-        path = folder / name
+        path = root + name
         pinned = expected.get(name)
         if name not in present:
             checks.append(FileCheck(name, "missing", pinned.sha256, ""))
             continue
-        actual = sha256_file(path)
+        actual = sha256_file(path) if rehash else stamps.file_sha256(path)
         if pinned is None:
             checks.append(FileCheck(name, "unexpected", "", actual))
-        elif actual != pinned.sha256 or (pinned.size >= 0 and path.stat().st_size != pinned.size):
+        elif actual != pinned.sha256 or (pinned.size >= 0 and os.stat(path).st_size != pinned.size):
             checks.append(FileCheck(name, "mismatch", pinned.sha256, actual))
         else:
             checks.append(FileCheck(name, "ok", pinned.sha256, actual))
@@ -127,7 +137,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
         if not line.strip():
             continue
         digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not name:
+        if not sep or not _SHA256_RE.fullmatch(digest) or not name:
             raise CheckpointError(
                 f"{path}:{number}: expected '<64 lowercase hex digits>  <file name>' (sha256sum format), got {line!r}."
             )
@@ -138,10 +148,12 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
 def evict(path: str | os.PathLike) -> None:
     """Remove a cached file and, for a Hub cache symlink, the blob it points to.
 
-    The next download of the same revision then fetches the file again.
+    The next download of the same revision then fetches the file again. The removed file's
+    verification stamp is dropped too, so a file later written at the same path is hashed afresh.
     """
     path = Path(path)
     target = path.resolve() if path.is_symlink() else None
+    stamps.forget(path)
     path.unlink(missing_ok=True)
     if target is not None:
         target.unlink(missing_ok=True)
