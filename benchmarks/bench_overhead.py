@@ -141,6 +141,14 @@ def main() -> None:
     assert all(r.route == "refine" for r in results), "every example must be refined"
     assert all(r.tokens_generated == args.new_tokens for r in results), "both sides must generate as many tokens"
     print(f"refinement steps per example: {[r.refinement_steps for r in results]} (t_max {refinement.config.t_max})")
+    # The arithmetic floor, per token (weight matrices only; attention scores add to the base's side).
+    hidden, bottleneck, steps = args.hidden, refinement.config.bottleneck_size, refinement.config.t_max
+    base_macs = sum(p.numel() for name, p in model.named_parameters() if p.dim() == 2 and "embed" not in name)
+    refine_macs = 2 * hidden * bottleneck + steps * 2 * bottleneck * bottleneck
+    direct_macs = steps * 2 * hidden * bottleneck
+    print(f"multiply-adds per token: base {base_macs:,}; refinement, {steps} steps in the bottleneck {refine_macs:,} "
+          f"({refine_macs / base_macs:.2%} of the base; the direct iteration would take {direct_macs:,}, "
+          f"{direct_macs / base_macs:.2%})")
     labels = {"prefill": "prefill", "decode": "decode per token", "overall": f"overall ({args.new_tokens} tokens)"}
     for key, values in ratios.items():
         target = " (target <= 1.03)" if key == "overall" else ""
