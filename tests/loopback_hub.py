@@ -269,14 +269,19 @@ def import_repo(archive: Path, path: Path) -> None:
     with tarfile.open(archive) as tar:
         tar.extractall(path, filter="data")
     listing = path / REUSED_LIST
+    available: dict[str, Path] | None = None
     for line in listing.read_text().splitlines() if listing.exists() else []:
         oid, relative = line.split(" ", 1)
         source = CHECKPOINTS / relative
         if not source.is_file() or hashlib.sha256(source.read_bytes()).hexdigest() != oid:
+            # Retrained since: a superseded release is kept elsewhere under checkpoints/.
+            available = _checkpoint_files() if available is None else available
+            source = available.get(oid)
+        if source is None:
             raise RuntimeError(
-                f"{archive}: the released object {oid} was taken from checkpoints/{relative}, which no "
-                "longer has those bytes. Restore that file from git history, or re-export the archive "
-                "with the released object inside."
+                f"{archive}: the released object {oid} was taken from checkpoints/{relative}, and no file "
+                "under checkpoints/ has those bytes any more. Restore that file from git history (under "
+                "checkpoints/released/<tag>/), or re-export the archive with the released object inside."
             )
         target = _lfs_object(path, oid)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -146,5 +146,5 @@ def test_release_archive_restores_shared_weights_from_checkpoints_or_says_which_
     listed = (repo / loopback_hub.REUSED_LIST).read_text().split()
     assert listed and all(loopback_hub._lfs_object(repo, oid).is_file() for oid in listed[::2])
     monkeypatch.setattr(loopback_hub, "CHECKPOINTS", tmp_path / "empty")
-    with pytest.raises(RuntimeError, match="no longer has those bytes"):
+    with pytest.raises(RuntimeError, match="no file under checkpoints/ has those bytes"):
         loopback_hub.import_repo(RELEASE_ARCHIVE, tmp_path / "missing" / "repo")
