@@ -6,6 +6,8 @@ spelled once.
 
 from __future__ import annotations
 
+import re
+
 # Conflict levels (ids are fixed by the spec). The label names are defined in
 # configuration_lcr.py, which must stay importable as remote code without this module.
 from .configuration_lcr import ID2LABEL, LABEL2ID, LEVEL_LABELS  # noqa: E402,F401
@@ -83,3 +85,6 @@ ANSWER_CUE = "\n\nAnswer:"
 ROUTE_PLAIN = "plain"  # the detector did not fire: plain generation
 ROUTE_REFINE = "refine"  # latent refinement at layer_index
 ROUTE_SELF_CONSISTENCY = "self_consistency"  # k samples, majority vote over normalised answers
+
+#: A sha256 digest as manifests, stamps and the registry write it (64 lowercase hex digits).
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")

@@ -34,14 +34,13 @@ import hashlib
 import json
 import logging
 import os
-import re
 import stat
 import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
 
-from ..constants import CACHE_ENV, DEFAULT_CACHE_DIR, STAMP_RACY_NS, STAMPS_DIRNAME
+from ..constants import CACHE_ENV, DEFAULT_CACHE_DIR, SHA256_HEX, STAMP_RACY_NS, STAMPS_DIRNAME
 from ..features import sha256_file
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ logger = logging.getLogger(__name__)
 STAMP_VERSION = 1
 
 _STAT_FIELDS = ("dev", "ino", "size", "mtime_ns", "ctime_ns")
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # Linux: resolve a path and stat the file through one O_PATH descriptor (a few syscalls,
 # where os.path.realpath lstats every component in Python); elsewhere realpath + stat.
 _O_PATH: int = getattr(os, "O_PATH", 0)
@@ -92,7 +90,7 @@ def _stamp_path(resolved: str) -> str:
 
 
 def _is_sha256(value: object) -> bool:
-    return isinstance(value, str) and _SHA256_RE.fullmatch(value) is not None
+    return isinstance(value, str) and SHA256_HEX.fullmatch(value) is not None
 
 
 def _resolve_and_stat(path: str | os.PathLike) -> tuple[str, os.stat_result]:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 import json
 
-from ..constants import CHECKSUMS_NAME, METADATA_NAME, WEIGHTS_NAME
+from ..constants import CHECKSUMS_NAME, METADATA_NAME, SHA256_HEX, WEIGHTS_NAME
 from ..errors import CheckpointError
 from .._modules import stamps
 from ..features import sha256_file
 from .registry import FileDigest
 
-_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
         if not line.strip():
             continue
         digest, sep, name = line.partition("  ")
-        if not sep or not _SHA256_RE.fullmatch(digest) or not name:
+        if not sep or not SHA256_HEX.fullmatch(digest) or not name:
             raise CheckpointError(
                 f"{path}:{number}: expected '<64 lowercase hex digits>  <file name>' (sha256sum format), got {line!r}."
             )
