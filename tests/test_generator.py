@@ -145,7 +145,9 @@ def test_sample_has_distractors_and_rewordings(rows):
             claims.update(topic[key])
     l4 = [r for r in rows if r["conflict_level"] == "L4"]
     distractors = [
-        doc for row in l4 for doc in row["documents"] if not any(claim in doc["text"] for claim in claims)
+        doc for row in l4 for doc in row["documents"]
+        if not any(claim in doc["text"] for claim in claims)
+        and not (doc["answer"] != row["gold_answer"] and doc["answer"] in doc["text"])  # a restated conflict
     ]
     assert distractors, "expected documents that state no claim at all"
     assert all(doc["answer"] in {r["gold_answer"] for r in l4} for doc in distractors)
@@ -155,6 +157,22 @@ def test_sample_has_distractors_and_rewordings(rows):
         if doc["answer"] == row["gold_answer"] and row["gold_answer"] not in doc["text"]
     ]
     assert len(reworded) >= 20
+
+
+def test_l4_restatements_state_conflicts_too():
+    # Whole-sentence restatements (topic keys ra/rb) must not only ever agree with the gold
+    # answer, or "a sentence in its own construction" would mean "no conflict".
+    l4 = [row for row in generate_rows(150, seed=42) if row["conflict_level"] == "L4"]
+    claims = {claim for topic in generator._L4_TOPICS for key in ("a", "b", "xa", "xb") for claim in topic[key]}
+    restated = [
+        doc for row in l4 for doc in row["documents"]
+        if doc["answer"] != row["gold_answer"] and doc["answer"] not in claims
+    ]
+    assert len(restated) >= 10
+    for doc in restated:
+        assert doc["text"].count(doc["answer"]) == 1 and doc["answer"].endswith(".")
+    # The twin rule replaces a restated conflict by the gold claim.
+    assert not any(row_has_conflict(make_consistent_twin(row)) for row in l4)
 
 
 def test_rows_are_varied(rows):

@@ -1638,7 +1638,9 @@ class _TemporalLevel(_Level):
         }[gold.fmt]
         fmt = gold.fmt if rng.random() < 0.65 else rng.choice(allowed)
         year, month, day = gold.year, gold.month, gold.day
-        strategy = rng.choices(("shift", "swap", "month", "day"), weights=(55, 15, 15, 15))[0]
+        # Near misses (another day or month of the same year) are weighted up: they are how
+        # dates typically disagree in real text (a misread or mistyped day), and the hardest case.
+        strategy = rng.choices(("shift", "swap", "month", "day"), weights=(40, 15, 20, 25))[0]
         if strategy == "swap":
             digits = str(year)
             swapped = digits[:2] + digits[3] + digits[2]
@@ -1921,7 +1923,8 @@ class _NumericalLevel(_Level):
     def conflicts(self, topic, gold, rng):
         family = gold.family
         value = gold.value
-        strategy = rng.choices(("shift", "swap", "unit", "scale"), weights=(55, 15, 15, 15))[0]
+        # Transposed digits (3.6 / 6.3) are a typical real-world disagreement and hard to see.
+        strategy = rng.choices(("shift", "swap", "unit", "scale"), weights=(45, 25, 15, 15))[0]
         if strategy == "unit" and family in _UNIT_SWAP:
             family = _UNIT_SWAP[family]
         elif strategy == "swap":
@@ -2087,6 +2090,13 @@ class _SemanticLevel(_Level):
         return _Claim("x", rng.choice(pool))
 
     def conflict_mention(self, topic, gold, value, rng):
+        # The other side's whole-sentence restatements state conflicts too (otherwise a sentence
+        # with its own construction would only ever agree with the gold answer). The twin rule
+        # then replaces the whole sentence by the gold claim.
+        other = "b" if gold.side == "a" else "a"
+        restated = topic.get("r" + other)
+        if restated and value.text in topic[other] and rng.random() < 0.3:
+            return _mention(whole=rng.choice(restated))
         return _mention(v=value.text)
 
     def paraphrase(self, topic, gold, rng):
