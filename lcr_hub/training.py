@@ -254,7 +254,6 @@ def train_head(
     weight_decay: float = 0.1,
     seed: int = 42,
     progress: bool = True,
-    document_answers: Sequence[Sequence[str]] | None = None,
 ) -> list[float]:
     """Train a detector or a frozen-encoder classifier head on cached encoder states.
 
@@ -273,12 +272,6 @@ def train_head(
         mixer_learning_rate: Peak learning rate of a detector's mixing layers.
         seed: Seed of the batch order and dropout.
         progress: Show a progress bar.
-        document_answers: For a ``pooling="documents"`` detector, each example's documents'
-            annotated answers. Every pair of documents with the same answer is then also
-            trained towards "no conflict" (weight :data:`PAIR_LOSS_WEIGHT`): a conflicting
-            row's label only says that *some* pair disagrees, while its agreeing pairs (a
-            value and its rewording, a value and a document that does not state it) are
-            known negatives.
 
     Returns:
         The mean training loss of each epoch.
@@ -293,31 +286,10 @@ def train_head(
     if len(mixer):
         groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
 
-    answer_groups = None
-    if document_answers is not None:
-        answer_groups = []
-        for answers in document_answers:
-            ids: dict[str, int] = {}
-            answer_groups.append(torch.tensor([ids.setdefault(a, len(ids)) for a in answers], dtype=torch.long))
-
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
         x, attention, documents = features.batch(layer, indices)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
-            out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
-        if answer_groups is None:
-            return out.loss
-        num_docs = int(documents.max()) + 1
-        answer_ids = torch.full((len(indices), max(num_docs, 1)), -1, dtype=torch.long)
-        for row, i in enumerate(indices):
-            answer_ids[row, : min(len(answer_groups[i]), num_docs)] = answer_groups[i][:num_docs]
-        first, second = torch.triu_indices(num_docs, num_docs, 1)
-        agree = (answer_ids[:, first] == answer_ids[:, second]) & (answer_ids[:, first] >= 0)
-        if not agree.any():
-            return out.loss
-        pair_loss = nn.functional.binary_cross_entropy_with_logits(
-            out.pair_logits[agree].float(), torch.zeros(int(agree.sum()))
-        )
-        return out.loss + PAIR_LOSS_WEIGHT * pair_loss
+            return model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices]).loss
 
     lengths = [s.shape[0] for s in features.states[layer]] if len(mixer) else None
     return _train_loop(
@@ -478,10 +450,6 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
 #: Detectors on causal bases have none (their blocks are not BERT-style and large).
 DETECTOR_MIXING_LAYERS = 1
 
-#: Weight of the detector's pair loss (see ``train_head``'s ``document_answers``) beside the
-#: per-example loss.
-PAIR_LOSS_WEIGHT = 0.5
-
 
 def train_detector(run: TrainingRun) -> dict:
     """Train the detector on a frozen base: the embedded encoder (``documents`` pooling, with
@@ -524,13 +492,9 @@ def train_detector(run: TrainingRun) -> dict:
                  "mixer_learning_rate": 5e-5, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
                  "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
                  "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + mixing - 1}"}
-
     else:
         hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
                  "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
-    pairs = pooling == "documents"
-    if pairs:
-        hyper["loss"] += f" + {PAIR_LOSS_WEIGHT} x BCE of every same-answer document pair towards 0"
     torch.manual_seed(run.seed)
     model = LCRDetector(config)
     for i, layer in enumerate(model.mixer):
@@ -539,7 +503,6 @@ def train_detector(run: TrainingRun) -> dict:
         model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
         learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper.get("mixer_learning_rate", 0.0),
         weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
-        document_answers=[[doc["answer"] for doc in row["documents"]] for row in train_set] if pairs else None,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
