@@ -212,7 +212,8 @@ def _commit(repo: Path, parent: str | None, ops: list[tuple[str, str, str]], sum
 #: checkpoints) are left out of archives and restored from there on import, so the repository
 #: does not hold the same weights twice.
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-#: Inside an archive: ``<oid> <path relative to CHECKPOINTS>`` per LFS object left out.
+#: Inside an archive: ``<oid> <path relative to CHECKPOINTS>`` per LFS object left out (the path it
+#: had when exported; superseded weights are found by sha256 in the tree or in git history).
 REUSED_LIST = ".git/lfs/reused-from-checkpoints"
 
 
@@ -228,19 +229,39 @@ def _checkpoint_files() -> dict[str, Path]:
     return found
 
 
+def _history_weights() -> dict[str, tuple[str, str]]:
+    """sha256 -> (git blob id, path relative to ``checkpoints/``), for every weights file ever
+    committed under ``checkpoints/``: superseded releases stay restorable from git history
+    without a copy in the working tree. Empty outside a git checkout."""
+    root = CHECKPOINTS.parent
+    listing = subprocess.run(["git", "-C", str(root), "rev-list", "--all", "--objects", "--", CHECKPOINTS.name],
+                             capture_output=True, text=True)
+    found: dict[str, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for line in listing.stdout.splitlines() if listing.returncode == 0 else []:
+        blob, _, path = line.partition(" ")
+        if not path.endswith(".safetensors") or blob in seen:
+            continue
+        seen.add(blob)
+        data = subprocess.run(["git", "-C", str(root), "cat-file", "blob", blob], capture_output=True, check=True).stdout
+        found[hashlib.sha256(data).hexdigest()] = (blob, Path(path).relative_to(CHECKPOINTS.name).as_posix())
+    return found
+
+
 def export_repo(path: Path, archive: Path) -> None:
     """Pack a served repository's ``.git`` (objects, refs, LFS objects) into a .tar.gz.
 
-    LFS objects whose bytes are a file under ``checkpoints/`` are not packed; their oid and
-    that file's path are listed in ``REUSED_LIST`` for :func:`import_repo`.
+    LFS objects whose bytes are a file under ``checkpoints/``, now or in git history, are not
+    packed; their oid and that file's path are listed in ``REUSED_LIST`` for :func:`import_repo`.
     """
     _git(path, "gc", "-q", "--prune=now")
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(archive.name + ".tmp")
-    reusable = _checkpoint_files()
+    reusable = {oid: relative for oid, (_, relative) in _history_weights().items()}
+    reusable.update({oid: file.relative_to(CHECKPOINTS).as_posix() for oid, file in _checkpoint_files().items()})
     objects = sorted((path / ".git" / "lfs" / "objects").rglob("*"))
     reused = {p.name: reusable[p.name] for p in objects if p.is_file() and p.name in reusable}
-    listing = "".join(f"{oid} {file.relative_to(CHECKPOINTS).as_posix()}\n" for oid, file in sorted(reused.items()))
+    listing = "".join(f"{oid} {relative}\n" for oid, relative in sorted(reused.items()))
 
     def clean(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if "/hooks/" in info.name or info.name.endswith(("/hooks", "/index", "/logs")) or "/logs/" in info.name:
@@ -262,30 +283,40 @@ def import_repo(archive: Path, path: Path) -> None:
     """Unpack an archive written by :func:`export_repo` as a served repository at ``path``.
 
     Raises:
-        RuntimeError: A released LFS object left out of the archive is no longer under
-            ``checkpoints/`` with the same bytes.
+        RuntimeError: A released LFS object left out of the archive is neither under
+            ``checkpoints/`` nor in its git history with the same bytes.
     """
     path.mkdir(parents=True)
     with tarfile.open(archive) as tar:
         tar.extractall(path, filter="data")
     listing = path / REUSED_LIST
     available: dict[str, Path] | None = None
+    history: dict[str, tuple[str, str]] | None = None
     for line in listing.read_text().splitlines() if listing.exists() else []:
         oid, relative = line.split(" ", 1)
-        source = CHECKPOINTS / relative
-        if not source.is_file() or hashlib.sha256(source.read_bytes()).hexdigest() != oid:
-            # Retrained since: a superseded release is kept elsewhere under checkpoints/.
-            available = _checkpoint_files() if available is None else available
-            source = available.get(oid)
-        if source is None:
-            raise RuntimeError(
-                f"{archive}: the released object {oid} was taken from checkpoints/{relative}, and no file "
-                "under checkpoints/ has those bytes any more. Restore that file from git history (under "
-                "checkpoints/released/<tag>/), or re-export the archive with the released object inside."
-            )
         target = _lfs_object(path, oid)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        source = CHECKPOINTS / relative
+        if not source.is_file() or hashlib.sha256(source.read_bytes()).hexdigest() != oid:
+            # Retrained since: the file moved, or only git history holds a superseded release.
+            available = _checkpoint_files() if available is None else available
+            source = available.get(oid)
+        if source is not None:
+            shutil.copyfile(source, target)
+            continue
+        history = _history_weights() if history is None else history
+        if oid not in history:
+            raise RuntimeError(
+                f"{archive}: the released object {oid} was taken from checkpoints/{relative}, and no file "
+                "under checkpoints/ has those bytes any more, in the working tree or in git history (a "
+                "shallow clone has none). Clone with full history, or re-export the archive with the "
+                "released object inside."
+            )
+        blob = history[oid][0]
+        target.write_bytes(
+            subprocess.run(["git", "-C", str(CHECKPOINTS.parent), "cat-file", "blob", blob], capture_output=True,
+                           check=True).stdout
+        )
     _git(path, "lfs", "install", "--local")
 
 
