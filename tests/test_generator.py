@@ -175,6 +175,30 @@ def test_l4_restatements_state_conflicts_too():
     assert not any(row_has_conflict(make_consistent_twin(row)) for row in l4)
 
 
+def test_hedges_and_titles_appear_on_both_sides():
+    # "about 1,240" and "Dr Hale" must occur with the gold value and with conflicting ones,
+    # so that neither a hedge nor a dropped first name reads as a conflict or as agreement.
+    rows = generate_rows(200, seed=42)
+    hedge = re.compile(r"\b(?:" + "|".join(generator._HEDGES) + r") (\S+)", re.IGNORECASE)
+    hedged = {"gold": 0, "conflict": 0}
+    for row in (r for r in rows if r["conflict_level"] == "L2"):
+        for doc in row["documents"]:
+            for match in hedge.finditer(doc["text"]):
+                if doc["answer"] != row["gold_answer"] and doc["text"][match.start(1):].startswith(doc["answer"]):
+                    hedged["conflict"] += 1
+                elif row["gold_answer"] in doc["text"][match.start(1):match.start(1) + len(row["gold_answer"])]:
+                    hedged["gold"] += 1
+    assert min(hedged.values()) >= 5, hedged
+    titled = [r for r in rows if r["conflict_level"] == "L3" and r["gold_answer"].split()[0] in generator._HONORIFICS]
+    short_forms = [
+        doc for row in titled for doc in row["documents"]
+        if doc["answer"] == row["gold_answer"] and row["gold_answer"] not in doc["text"]
+        and f"{row['gold_answer'].split()[0]} {row['gold_answer'].split()[-1]}" in doc["text"]
+    ]
+    assert titled and short_forms
+    assert not any(row_has_conflict(make_consistent_twin(row)) for row in rows)
+
+
 def test_rows_are_varied(rows):
     assert len({r["query"] for r in rows}) >= 0.9 * len(rows)
     first_sentences = Counter(doc["text"].split(".")[0] for r in rows for doc in r["documents"])

@@ -11,7 +11,8 @@ frames:
 - a row holds 2 to 8 documents, among them *distractors* that talk about the subject without
   stating the value, and *consistent paraphrases* that restate the gold value in another
   format ("1,500 metres" for "1.5 km", "March 14, 1889" for "14 March 1889", "M. Kasdan" for
-  "Mirela Kasdan", "received approval" for "was approved");
+  "Mirela Kasdan", "Dr Kasdan" for "Dr Mirela Kasdan", "received approval" for "was approved"),
+  and quantities hedged on either side of a conflict ("about 1,240 people");
 - one or two conflicting values per row, always a strict minority (with two documents, one
   against one);
 - side facts with *other* numbers ("A booklet about ... runs to 48 pages.") that are not
@@ -67,6 +68,21 @@ CONFLICT_TYPES: dict[str, str] = {"L1": "temporal", "L2": "numerical", "L3": "en
 _MAX_ATTEMPTS = 200
 #: Share of the sentences without the value that are composed asides rather than stock sentences.
 _ASIDE_SHARE = 0.6
+
+#: Share of quantity mentions with a hedge in front ("about 1,240 people"), independently per
+#: document: real sources round and hedge the same figure, and a hedge alone is no conflict.
+_HEDGE_SHARE = 0.2
+_HEDGES: tuple[str, ...] = ("about", "around", "some", "roughly", "approximately", "nearly")
+
+#: Share of L4 claims followed by a tail that does not change the claim ("... will go ahead,
+#: local people say"), on either side of a conflict: documents that agree rarely word a claim
+#: the same way to the last word, and a different tail is no conflict.
+_TAIL_SHARE = 0.3
+_L4_TAILS: tuple[str, ...] = (
+    ", the latest reports say", ", as things stand", " after all", " once again", ", to the surprise of some",
+    ", as many had expected", ", local people say", ", it was confirmed on {weekday}",
+    ", and few expect that to change", ", whatever some may have heard", ", as the notice explains",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary: invented names. None of them contains a digit.
@@ -783,7 +799,7 @@ _L2_TOPICS: tuple[dict[str, Any], ...] = (
      "kind": "m", "lo": 180, "hi": 2400},
     {"s": "the {P} Tower", "the_attr": "the height of the {P} Tower", "cop": "is", "vp": "rises to {v}",
      "cat": "structure", "query": "How tall is the {P} Tower?", "kind": "m", "lo": 25, "hi": 480,
-     "styles": ("abbr", "word")},
+     "styles": ("abbr", "word", "spelled")},
     {"s": "the {P} Nature Reserve", "the_attr": "the area of the {P} Nature Reserve", "cop": "is",
      "vp": "covers {v}", "cat": "nature", "query": "How large is the {P} Nature Reserve?",
      "kind": "ha", "lo": 40, "hi": 9000},
@@ -805,7 +821,7 @@ _L2_TOPICS: tuple[dict[str, Any], ...] = (
      "lo": 400, "hi": 30000},
     {"s": "the {P} reservoir", "the_attr": "the maximum depth of the {P} reservoir", "cop": "is",
      "vp": "reaches {v} at its deepest point", "cat": "nature", "query": "How deep is the {P} reservoir?",
-     "kind": "m", "lo": 8, "hi": 160, "styles": ("abbr", "word")},
+     "kind": "m", "lo": 8, "hi": 160, "styles": ("abbr", "word", "spelled")},
     {"s": "Lake {P}", "the_attr": "the surface area of Lake {P}", "cop": "is", "vp": "covers {v}",
      "cat": "nature", "query": "What is the surface area of Lake {P}?", "kind": "km2", "lo": 1.2, "hi": 380},
     {"s": "the {P} river", "the_attr": "the length of the {P} river", "cop": "is",
@@ -853,7 +869,7 @@ _L2_TOPICS: tuple[dict[str, Any], ...] = (
      "query": "How much did {P} Rovers pay for their new striker?", "kind": "money", "lo": 2e5, "hi": 6e7},
     {"s": "the {P} dam", "the_attr": "the height of the {P} dam", "cop": "is", "vp": "stands {v} tall",
      "cat": "structure", "query": "How high is the {P} dam?", "kind": "m", "lo": 18, "hi": 260,
-     "styles": ("abbr", "word")},
+     "styles": ("abbr", "word", "spelled")},
     {"s": "the {P} cable car", "the_attr": "the length of the {P} cable car", "cop": "is",
      "vp": "covers a distance of {v}", "cat": "transport", "query": "How long is the {P} cable car?",
      "kind": "m", "lo": 300, "hi": 4200},
@@ -862,7 +878,7 @@ _L2_TOPICS: tuple[dict[str, Any], ...] = (
      "query": "What share of pupils at {P} Primary School walk to school?", "kind": "pct", "lo": 12, "hi": 88},
     {"s": "the {P} glacier", "the_attr": "the yearly retreat of the {P} glacier", "cop": "is",
      "vp": "retreats by {v} each year", "cat": "nature", "query": "How far does the {P} glacier retreat each year?",
-     "kind": "m", "lo": 4, "hi": 95, "styles": ("abbr", "word")},
+     "kind": "m", "lo": 4, "hi": 95, "styles": ("abbr", "word", "spelled")},
     {"s": "the {P} Chamber Orchestra", "the_attr": "the number of musicians in the {P} Chamber Orchestra",
      "cop": "is", "vp": "has {v}", "cat": "organisation",
      "query": "How many musicians play in the {P} Chamber Orchestra?", "kind": "count", "noun": "musicians",
@@ -900,6 +916,13 @@ _L2_TOPICS: tuple[dict[str, Any], ...] = (
      "cat": "nature", "query": "How old is the {P} Oak?", "kind": "count", "noun": "years", "lo": 120, "hi": 950},
     {"s": "the {P} pier", "the_attr": "the length of the {P} pier", "cop": "is", "vp": "extends {v} into the sea",
      "cat": "structure", "query": "How long is the {P} pier?", "kind": "m", "lo": 90, "hi": 2100},
+    {"s": "the {P} valley", "the_attr": "the average annual rainfall in the {P} valley", "cop": "is",
+     "vp": "receives {v} of rain a year", "cat": "nature", "query": "What is the annual rainfall in the {P} valley?",
+     "kind": "mm", "lo": 450, "hi": 3200},
+    {"s": "the {P} weather station", "the_attr": "the wettest day on record at the {P} weather station",
+     "cop": "brought", "vp": "recorded {v} of rain on its wettest day", "cat": "nature",
+     "query": "How much rain fell on the wettest day recorded at the {P} weather station?", "kind": "mm",
+     "lo": 60, "hi": 340},
     {"s": "the {P} Grand Hotel", "the_attr": "the number of rooms at the {P} Grand Hotel", "cop": "is",
      "vp": "has {v}", "cat": "structure", "query": "How many rooms does the {P} Grand Hotel have?",
      "kind": "count", "noun": "rooms", "lo": 18, "hi": 900},
@@ -2027,12 +2050,14 @@ class _TemporalLevel(_Level):
 # --- L2: quantities -------------------------------------------------------------------------
 
 # Families whose number, written in another unit, is a different quantity.
-_UNIT_SWAP = {"km": "mi", "m": "ft", "ha": "acre", "km2": "sqmi", "kmh": "mph"}
+_UNIT_SWAP = {"km": "mi", "m": "ft", "mm": "in", "ha": "acre", "km2": "sqmi", "kmh": "mph"}
 _STYLES = {
     "km": ("abbr", "word", "metres", "spelled"),
     "mi": ("word",),
-    "m": ("abbr", "word", "plain", "km_abbr", "km_word"),
+    "m": ("abbr", "word", "plain", "km_abbr", "km_word", "spelled"),
     "ft": ("word",),
+    "mm": ("abbr", "word", "plain"),
+    "in": ("word",),
     "ha": ("word", "abbr", "plain", "km2"),
     "acre": ("word",),
     "km2": ("word", "abbr", "ha"),
@@ -2078,9 +2103,21 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
             return f"{_num(v, comma=False)} metres"
         if style in ("km_abbr", "km_word") and v >= 1000 and _is_int(v / 100):
             return f"{_num(v / 1000)} " + ("km" if style == "km_abbr" else "kilometres")
+        if style == "spelled" and _is_int(v) and 2 <= v <= 99:
+            return f"{_spell(round(v))} metres"
         return None
     if family == "ft":
         return f"{_num(v)} feet"
+    if family == "mm":
+        if style == "abbr":
+            return f"{_num(v)} mm"
+        if style == "word":
+            return f"{_num(v)} millimetres"
+        if style == "plain" and v >= 1000 and _is_int(v):
+            return f"{_num(v, comma=False)} millimetres"
+        return None
+    if family == "in":
+        return f"{_num(v)} inches"
     if family == "ha":
         if style == "word":
             return f"{_num(v)} hectares"
@@ -2145,7 +2182,7 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
             return f"{n:,} {noun}"
         if style == "plain" and n >= 1000:
             return f"{n} {noun}"
-        if style == "spelled" and 2 <= n <= 99:
+        if style == "spelled" and 2 <= n <= 999:
             return f"{_spell(n)} {noun}"
         if style == "short":
             if n >= 1_000_000 and n % 100_000 == 0:
@@ -2301,14 +2338,20 @@ class _Entity:
     base: str = ""
     suffix: str = ""
     name: str = ""  # places and titles
+    honorific: str = ""  # people: "Dr", "Professor", ... or none
 
     @property
     def text(self) -> str:
         if self.kind == "person":
-            return f"{self.first} {self.last}"
+            return f"{self.honorific} {self.first} {self.last}".lstrip()
         if self.kind == "org":
             return f"{self.base} {self.suffix}"
         return self.name
+
+
+#: Titles some people carry; a document may drop the first name or the title.
+_HONORIFICS: tuple[str, ...] = ("Dr", "Professor", "Captain", "Councillor", "Reverend")
+_HONORIFIC_SHARE = 0.2
 
 
 class _EntityLevel(_Level):
@@ -2319,7 +2362,8 @@ class _EntityLevel(_Level):
     def _draw(self, topic, rng) -> _Entity:
         kind = topic["kind"]
         if kind == "person":
-            entity = _Entity("person", first=rng.choice(FIRST_NAMES), last=rng.choice(LAST_NAMES))
+            honorific = rng.choice(_HONORIFICS) if rng.random() < _HONORIFIC_SHARE else ""
+            entity = _Entity("person", first=rng.choice(FIRST_NAMES), last=rng.choice(LAST_NAMES), honorific=honorific)
         elif kind == "org":
             base = rng.choice(PLACES) if rng.random() < 0.6 else rng.choice(LAST_NAMES)
             entity = _Entity("org", base=base, suffix=rng.choice(topic["suffixes"]))
@@ -2347,13 +2391,16 @@ class _EntityLevel(_Level):
 
     def conflict_mention(self, topic, gold, value, rng):
         if value.kind == "person" and rng.random() < 0.15:
-            return _mention(v=f"{value.first[0]}. {value.last}")
+            return _mention(v=f"{value.honorific} {value.first[0]}. {value.last}".lstrip())
         return _mention(v=value.text)
 
     def paraphrase(self, topic, gold, rng):
         if gold.kind == "person":
             middle = rng.choice("ABCDEFGHJKLMNPRSTW")
             options = [f"{gold.first[0]}. {gold.last}", f"{gold.first} {middle}. {gold.last}", gold.last]
+            if gold.honorific:
+                # "Dr Hale" for "Dr Mary Hale", and the name without the title.
+                options += [f"{gold.honorific} {gold.last}", f"{gold.first} {gold.last}"]
         elif gold.kind == "org":
             options = [gold.base]
             if topic.get("company"):
@@ -2514,6 +2561,10 @@ class _Writer:
             # A complete sentence (an L4 restatement): no frame, so nothing in used_frames.
             return mention.slots["whole"]
         slots = {**self._topic_slots(), **self._random_slots(), **mention.slots}
+        if self.level == "L2" and "v" in slots and self.rng.random() < _HEDGE_SHARE:
+            slots["v"] = f"{self.rng.choice(_HEDGES)} {slots['v']}"
+        if self.level == "L4" and "v" in slots and self.rng.random() < _TAIL_SHARE:
+            slots["v"] += _fill(self.rng.choice(_L4_TAILS), slots)
         if "v" in mention.slots and self.topic.get("vp"):
             slots["vp"] = self.topic["vp"].replace("{v}", mention.slots["v"])
         frames = [f for f in self.model.frames if _applicable(f, slots)]
