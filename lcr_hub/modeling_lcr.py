@@ -38,11 +38,16 @@ class LCRDetectorOutput(ModelOutput):
         loss: Binary cross-entropy, when ``labels`` were given.
         logits: The raw conflict logit per example, shape ``(batch,)``.
         probabilities: ``sigmoid(logits / calibration_temperature)``, shape ``(batch,)``.
+        pair_logits: With ``pooling="documents"``, the logit of every pair of documents
+            ``(i, j)``, ``i < j``, in ``torch.triu_indices(n, n, 1)`` order (``n``: the
+            batch's largest document count), shape ``(batch, pairs)``; pairs with a missing
+            document hold the dtype's lowest value. ``logits`` is their maximum.
     """
 
     loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
     probabilities: torch.Tensor | None = None
+    pair_logits: torch.Tensor | None = None
 
 
 @dataclass
@@ -274,8 +279,11 @@ class LCRDetector(_LCRPreTrainedModel):
         mask = attention_mask.to(hidden_states.dtype)
         for layer in self.mixer:
             hidden_states = layer(hidden_states, mask)
+        pair_logits = None
         if self.config.pooling == "documents":
-            logits = self._document_logits(hidden_states, mask, document_mask)
+            pair_logits = self._pair_logits(hidden_states, mask, document_mask)
+            logits = pair_logits.max(dim=-1).values
+            pair_logits = pair_logits[:, :-1]
         else:
             # Summed in float32: in float16 a sum over a long prompt can overflow.
             summed = (hidden_states * mask.unsqueeze(-1)).sum(1, dtype=torch.float32)
@@ -285,9 +293,11 @@ class LCRDetector(_LCRPreTrainedModel):
         loss = None
         if labels is not None:
             loss = nn.functional.binary_cross_entropy_with_logits(scaled.float(), labels.float())
-        return LCRDetectorOutput(loss=loss, logits=logits, probabilities=torch.sigmoid(scaled))
+        return LCRDetectorOutput(
+            loss=loss, logits=logits, probabilities=torch.sigmoid(scaled), pair_logits=pair_logits
+        )
 
-    def _document_logits(
+    def _pair_logits(
         self, hidden_states: torch.Tensor, mask: torch.Tensor, document_mask: torch.Tensor | None
     ) -> torch.Tensor:
         if document_mask is None:
@@ -318,8 +328,8 @@ class LCRDetector(_LCRPreTrainedModel):
         pair_logits = self.fc2(torch.relu(self.fc1(torch.cat([(a - b).abs(), a * b], dim=-1)))).squeeze(-1)
         valid = valid_doc[:, first] & valid_doc[:, second]
         valid[:, -1] = valid_doc.sum(-1) < 2
-        pair_logits = pair_logits.masked_fill(~valid, torch.finfo(pair_logits.dtype).min)
-        return pair_logits.max(dim=-1).values
+        # Last column: the self-pair that stands in for examples with fewer than two documents.
+        return pair_logits.masked_fill(~valid, torch.finfo(pair_logits.dtype).min)
 
     def detect(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Boolean decision per example: probability >= the config's threshold."""

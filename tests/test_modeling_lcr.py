@@ -52,6 +52,7 @@ def test_document_pooling_is_a_max_over_pairs():
     pair = [model.fc2(torch.relu(model.fc1(torch.cat([(a - b).abs(), a * b])))) for a, b in
             [(pooled[0], pooled[1]), (pooled[0], pooled[2]), (pooled[1], pooled[2])]]
     torch.testing.assert_close(out.logits, torch.stack(pair).max().reshape(1))
+    torch.testing.assert_close(out.pair_logits, torch.stack(pair).reshape(1, 3))
     torch.testing.assert_close(out.probabilities, torch.sigmoid(out.logits / model.config.calibration_temperature))
 
 
@@ -64,6 +65,10 @@ def test_document_pooling_batch_independence_and_single_document():
     alone = model(h[1:, :3], document_mask=docs[1:, :3]).logits
     torch.testing.assert_close(batched[1:], alone)
     assert torch.isfinite(batched).all()
+    # The second example has one document: all its pairs are missing, its logit is the self-pair's.
+    pairs = model(h, attention_mask=torch.tensor([[1] * 6, [1, 1, 1, 0, 0, 0]]), document_mask=docs).pair_logits
+    assert pairs.shape == (2, 3) and torch.isfinite(pairs[0]).all()
+    assert (pairs[1] == torch.finfo(pairs.dtype).min).all()
     with pytest.raises(ValueError, match="document_mask"):
         model(h)
 

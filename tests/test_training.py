@@ -13,7 +13,16 @@ from lcr_hub import LCRClassifier, LCRDetector, LCRDetectorConfig
 from lcr_hub.errors import ConfigError
 from lcr_hub.features import sha256_file
 from lcr_hub.modeling_lcr import LCRMixingLayer
-from lcr_hub.training import TrainingRun, copy_bert_layer, encode_rows, length_sorted_batches, train_detector
+from lcr_hub.training import (
+    PAIR_LOSS_WEIGHT,
+    EncodedRows,
+    TrainingRun,
+    copy_bert_layer,
+    encode_rows,
+    length_sorted_batches,
+    train_detector,
+    train_head,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -37,6 +46,28 @@ def test_encode_rows_keeps_real_tokens_and_document_ids(encoder, tiny_training_d
 
 
 @pytest.mark.slow
+def test_pair_loss_adds_every_same_answer_pair_towards_no_conflict():
+    torch.manual_seed(0)
+    config = LCRDetectorConfig(hidden_size=8, intermediate_size=4, pooling="documents")
+    model = LCRDetector(config)
+    states = {config.layer_index: [torch.randn(6, 8), torch.randn(9, 8)]}
+    doc_ids = [torch.tensor([-1, 0, 0, 1, 1, 2]), torch.tensor([-1, 0, 0, 0, 1, 1, 2, 2, 3])]
+    features = EncodedRows(states, doc_ids)
+    answers = [["a", "a", "b"], ["a", "a", "c", "a"]]
+    x, attention, documents = features.batch(config.layer_index, [0, 1])
+    with torch.no_grad():
+        out = model(hidden_states=x, attention_mask=attention, document_mask=documents,
+                    labels=torch.tensor([1.0, 0.0]))
+    # Pairs in triu_indices(4, 4, 1) order: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
+    agree = torch.tensor([[1, 0, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0]], dtype=torch.bool)
+    pair_loss = torch.nn.functional.binary_cross_entropy_with_logits(out.pair_logits[agree], torch.zeros(4))
+    common = dict(epochs=1, batch_size=2, learning_rate=0.0, seed=0, progress=False)
+    plain = train_head(model, features, [1, 0], **common)
+    with_pairs = train_head(model, features, [1, 0], document_answers=answers, **common)
+    assert plain[0] == pytest.approx(float(out.loss), rel=1e-5)
+    assert with_pairs[0] == pytest.approx(float(out.loss + PAIR_LOSS_WEIGHT * pair_loss), rel=1e-5)
+
+
 def test_mixing_layer_copied_from_a_base_block_reproduces_that_block(encoder):
     from lcr_hub.data import format_example
 
