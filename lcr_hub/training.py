@@ -530,7 +530,6 @@ def train_detector(run: TrainingRun) -> dict:
                  "mixer_learning_rate": DETECTOR_MIXER_LEARNING_RATE, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
                  "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
                  "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + mixing - 1}"}
-
     else:
         hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
                  "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
