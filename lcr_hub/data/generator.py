@@ -2080,8 +2080,22 @@ class _Quantity:
     style: str
 
 
+#: Metric families written with a symbol ("1,150 mm"), the unit's name ("1,150 millimetres") or,
+#: from 1000 up, the name without a thousands comma ("1150 millimetres"): symbol and name.
+_METRIC_UNITS = {"m": ("m", "metres"), "mm": ("mm", "millimetres"), "ha": ("ha", "hectares"),
+                 "kg": ("kg", "kilograms")}
+
+
 def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str, str]) -> str | None:
     v, family, style = q.value, q.family, q.style
+    if family in _METRIC_UNITS:
+        symbol, name = _METRIC_UNITS[family]
+        if style == "abbr":
+            return f"{_num(v)} {symbol}"
+        if style == "word":
+            return f"{_num(v)} {name}"
+        if style == "plain":
+            return f"{_num(v, comma=False)} {name}" if v >= 1000 and _is_int(v) else None
     if family == "km":
         if style == "abbr":
             return f"{_num(v)} km"
@@ -2095,12 +2109,6 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
     if family == "mi":
         return f"{_num(v)} miles"
     if family == "m":
-        if style == "abbr":
-            return f"{_num(v)} m"
-        if style == "word":
-            return f"{_num(v)} metres"
-        if style == "plain" and v >= 1000 and _is_int(v):
-            return f"{_num(v, comma=False)} metres"
         if style in ("km_abbr", "km_word") and v >= 1000 and _is_int(v / 100):
             return f"{_num(v / 1000)} " + ("km" if style == "km_abbr" else "kilometres")
         if style == "spelled" and _is_int(v) and 2 <= v <= 99:
@@ -2108,23 +2116,9 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
         return None
     if family == "ft":
         return f"{_num(v)} feet"
-    if family == "mm":
-        if style == "abbr":
-            return f"{_num(v)} mm"
-        if style == "word":
-            return f"{_num(v)} millimetres"
-        if style == "plain" and v >= 1000 and _is_int(v):
-            return f"{_num(v, comma=False)} millimetres"
-        return None
     if family == "in":
         return f"{_num(v)} inches"
     if family == "ha":
-        if style == "word":
-            return f"{_num(v)} hectares"
-        if style == "abbr":
-            return f"{_num(v)} ha"
-        if style == "plain" and v >= 1000 and _is_int(v):
-            return f"{_num(v, comma=False)} hectares"
         if style == "km2" and _is_int(v / 10) and v >= 100:
             return f"{_num(v / 100)} square kilometres"
         return None
@@ -2141,14 +2135,8 @@ def _render_quantity(q: _Quantity, topic: Mapping[str, Any], currency: tuple[str
     if family == "sqmi":
         return f"{_num(v)} square miles"
     if family == "kg":
-        if style == "word":
-            return f"{_num(v)} kilograms"
-        if style == "abbr":
-            return f"{_num(v)} kg"
         if style == "tonnes" and v >= 1000 and _is_int(v / 100):
             return f"{_num(v / 1000)} tonnes"
-        if style == "plain" and v >= 1000 and _is_int(v):
-            return f"{_num(v, comma=False)} kilograms"
         return None
     if family in ("kmh", "mph"):
         if style == "abbr":
