@@ -199,6 +199,19 @@ def test_hedges_and_titles_appear_on_both_sides():
     assert not any(row_has_conflict(make_consistent_twin(row)) for row in rows)
 
 
+def test_short_subjects_appear_on_both_sides():
+    # "the trust" for "the Corriston Wildlife Trust" must state the gold claim and conflicting
+    # ones, so that a shorter name for the subject reads as neither.
+    rows = [r for r in generate_rows(200, seed=42) if r["conflict_level"] == "L4"]
+    forms = {form for forms in generator._L4_SHORT_SUBJECTS.values() for form in forms}
+    short = {"gold": 0, "conflict": 0}
+    for row in rows:
+        for doc in row["documents"]:
+            if any(f"{form} {doc['answer']}" in doc["text"].lower() for form in forms):
+                short["gold" if doc["answer"] == row["gold_answer"] else "conflict"] += 1
+    assert min(short.values()) >= 5, short
+
+
 def test_rows_are_varied(rows):
     assert len({r["query"] for r in rows}) >= 0.9 * len(rows)
     first_sentences = Counter(doc["text"].split(".")[0] for r in rows for doc in r["documents"])

@@ -13,6 +13,8 @@ frames:
   format ("1,500 metres" for "1.5 km", "March 14, 1889" for "14 March 1889", "M. Kasdan" for
   "Mirela Kasdan", "Dr Kasdan" for "Dr Mirela Kasdan", "received approval" for "was approved"),
   and quantities hedged on either side of a conflict ("about 1,240 people");
+- L4 subjects named by a later, shorter mention ("the trust" for "the Corriston Wildlife
+  Trust"), again on either side of a conflict;
 - one or two conflicting values per row, always a strict minority (with two documents, one
   against one);
 - side facts with *other* numbers ("A booklet about ... runs to 48 pages.") that are not
@@ -82,7 +84,87 @@ _L4_TAILS: tuple[str, ...] = (
     ", the latest reports say", ", as things stand", " after all", " once again", ", to the surprise of some",
     ", as many had expected", ", local people say", ", it was confirmed on {weekday}",
     ", and few expect that to change", ", whatever some may have heard", ", as the notice explains",
+    ", officials confirmed this week", ", following a review", ", after months of debate",
+    ", a spokesperson said on {weekday}",
 )
+
+#: Later mentions of each L4 subject as a news report words them ("the trust" for "the {P}
+#: Wildlife Trust"), used in a share of the claims on both sides of a conflict
+#: (:data:`_SHORT_SUBJECT_SHARE`): documents that agree name their subject in different ways,
+#: and a shorter name is no conflict.
+_SHORT_SUBJECT_SHARE = 0.3
+_L4_SHORT_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "the tap water in {P}": ("the tap water", "the water"),
+    "the planning application for the {P} quarry": ("the planning application", "the quarry application"),
+    "the {P} swimming pool": ("the pool", "the swimming pool"),
+    "the mayor of {P}": ("the mayor",),
+    "the {P} footbridge": ("the footbridge", "the bridge"),
+    "{D}": ("the drug", "the medicine"),
+    "the {P} rail strike": ("the strike", "the rail strike"),
+    "the {P} Wildlife Trust": ("the trust", "the Wildlife Trust"),
+    "the new {P} ring road": ("the ring road", "the new road"),
+    "the {P} regional airline": ("the airline",),
+    "the old {P} mill": ("the mill", "the old mill"),
+    "the parents' ballot on the {P} school merger": ("the ballot", "the parents' ballot"),
+    "swimming at {P} beach": ("swimming at the beach", "swimming there"),
+    "the {P} biscuit factory": ("the factory", "the biscuit factory"),
+    "the repair work on the {P} bridge": ("the repair work", "the work on the bridge"),
+    "the {P} Philharmonic": ("the orchestra", "the Philharmonic"),
+    "the {P} council budget": ("the budget", "the council's budget"),
+    "the {P} ridge trail": ("the trail", "the ridge trail"),
+    "the {P} teachers' union": ("the union", "the teachers' union"),
+    "the {P} herring fishery": ("the fishery", "the herring fishery"),
+    "the ruined castle at {P}": ("the castle", "the ruined castle"),
+    "the {P} election result": ("the result", "the election result"),
+    "the {P} nuclear plant": ("the plant", "the nuclear plant"),
+    "the {P} bakery chain": ("the chain", "the bakery chain"),
+    "the {P} toll bridge": ("the bridge", "the toll bridge"),
+    "{P} Royal Infirmary": ("the infirmary", "the hospital"),
+    "the {P} language course": ("the course", "the language course"),
+    "the {P} lantern festival": ("the festival", "the lantern festival"),
+    "the {P} tree frog": ("the frog", "the tree frog"),
+    "the {P} trade deal": ("the deal", "the trade deal"),
+    "the old wall around {P}": ("the wall", "the old wall"),
+    "the {P} recycling scheme": ("the scheme", "the recycling scheme"),
+    "the {P} bus service": ("the service", "the bus service"),
+    "Lake {P}": ("the lake",),
+    "the chemical plant near {P}": ("the plant", "the chemical plant"),
+    "the {P} apartment tower": ("the tower", "the apartment tower"),
+    "the nasal flu vaccine in {P}": ("the vaccine", "the nasal vaccine"),
+    "the {P} tennis club": ("the club", "the tennis club"),
+    "the {P} housing plan": ("the plan", "the housing plan"),
+    "the {P} Gazette": ("the Gazette", "the paper"),
+    "the {P} youth orchestra": ("the orchestra", "the youth orchestra"),
+    "the {P} night market": ("the market", "the night market"),
+    "the power cut in {P}": ("the power cut", "the outage"),
+    "the derailment near {P}": ("the derailment", "the crash"),
+    "the closure of the {P} leisure centre": ("the closure", "the centre's closure"),
+    "the flooding in {P} town centre": ("the flooding", "the floods"),
+    "the independent candidate in {P}": ("the independent candidate", "the independent"),
+    "the {P} netball team": ("the team", "the netball team"),
+    "the collie from {P}": ("the collie", "the dog"),
+    "the {P} flood barrier": ("the barrier", "the flood barrier"),
+    "the new {P} stadium": ("the stadium", "the new stadium"),
+    "the former treasurer of the {P} rowing club": ("the former treasurer", "the club's former treasurer"),
+    "the employment tribunal in the {P} dock workers' case": ("the tribunal", "the employment tribunal"),
+    "the {P} half marathon": ("the race", "the half marathon"),
+    "the public inquiry into the {P} reservoir": ("the inquiry", "the public inquiry"),
+    "the head of the {P} fire service": ("the fire chief", "the head of the fire service"),
+    "the last blacksmith in {P}": ("the blacksmith", "the last blacksmith"),
+    "the chair of the {P} bowls club": ("the chair", "the club's chair"),
+    "the {P} towpath": ("the towpath", "the path"),
+    "{P} Abbey": ("the abbey",),
+    "barbecues in {P} Country Park": ("barbecues in the park", "barbecues there"),
+    "the broadband network in {P}": ("the network", "the broadband network"),
+    "the {P} sixth-form college": ("the college", "the sixth-form college"),
+    "the {P} farmers' union": ("the union", "the farmers' union"),
+    "the {P} residents' association": ("the association", "the residents' association"),
+    "the shellfish from {P} harbour": ("the shellfish", "shellfish from the harbour"),
+    "the {P} care home": ("the care home", "the home"),
+    "the air in {P}": ("the air", "the town's air"),
+    "the {P} school crossing patrol": ("the crossing patrol", "the patrol"),
+    "the {P} sleeper train": ("the sleeper train", "the sleeper"),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary: invented names. None of them contains a digit.
@@ -2496,6 +2578,7 @@ def _instantiate(topic: Mapping[str, Any], names: Mapping[str, str], rng: random
         return value
 
     filled = {key: fill(value) for key, value in topic.items()}
+    filled["short"] = _L4_SHORT_SUBJECTS.get(topic["s"], ())
     filled["currency"] = rng.choice(_CURRENCIES)
     return filled
 
@@ -2553,6 +2636,8 @@ class _Writer:
             slots["v"] = f"{self.rng.choice(_HEDGES)} {slots['v']}"
         if self.level == "L4" and "v" in slots and self.rng.random() < _TAIL_SHARE:
             slots["v"] += _fill(self.rng.choice(_L4_TAILS), slots)
+        if self.topic["short"] and self.rng.random() < _SHORT_SUBJECT_SHARE:
+            slots["s"] = self.rng.choice(self.topic["short"])
         if "v" in mention.slots and self.topic.get("vp"):
             slots["vp"] = self.topic["vp"].replace("{v}", mention.slots["v"])
         frames = [f for f in self.model.frames if _applicable(f, slots)]
