@@ -26,7 +26,7 @@ from .constants import (
     DEFAULT_ENCODER_WEIGHTS_SHA256,
     WEIGHTS_NAME,
 )
-from ._modules.placement import execution_device
+from ._modules.placement import decoder_blocks, execution_device
 from .data import (
     FormattedExample,
     document_separator,
@@ -116,6 +116,38 @@ def resolve_encoder(name_or_path: str, revision: str | None = None) -> tuple[str
     return name_or_path, revision
 
 
+class _StatesComputed(Exception):
+    """Raised by :func:`_states_up_to`'s hook once the deepest requested state exists."""
+
+
+def _states_up_to(
+    model: PreTrainedModel, blocks: torch.nn.ModuleList, inputs: dict, layer_indices: Sequence[int]
+) -> dict[int, torch.Tensor]:
+    """``hidden_states[k]`` (the output of block ``k - 1``) for each requested k, running only
+    the blocks up to the deepest one: the detector and classifier read a middle layer, and the
+    blocks above it would be computed for nothing."""
+    deepest = max(layer_indices)
+    states: dict[int, torch.Tensor] = {}
+
+    def keep(k: int):
+        def hook(module, args, output):
+            states[k] = output[0] if isinstance(output, tuple) else output
+            if k == deepest:
+                raise _StatesComputed
+
+        return hook
+
+    handles = [blocks[k - 1].register_forward_hook(keep(k)) for k in sorted(set(layer_indices))]
+    try:
+        model(**inputs)
+    except _StatesComputed:
+        pass
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {k: states[k] for k in layer_indices}
+
+
 @dataclass
 class BaseEncoder:
     """A frozen base encoder and its tokenizer.
@@ -163,8 +195,13 @@ class BaseEncoder:
             ``batch`` holds ``input_ids``, ``attention_mask`` and ``document_mask``.
         """
         batch = self.tokenize(examples)
-        outputs = self.model(**self.model_inputs(batch), **self._forward_kwargs(), output_hidden_states=True)
-        return {k: outputs.hidden_states[k] for k in layer_indices}, batch
+        inputs = {**self.model_inputs(batch), **self._forward_kwargs()}
+        blocks = decoder_blocks(self.model)
+        if not 1 <= min(layer_indices) <= max(layer_indices) < len(blocks):
+            # The embeddings, or the last state (after a final norm in most causal LMs): a full pass.
+            outputs = self.model(**inputs, output_hidden_states=True)
+            return {k: outputs.hidden_states[k] for k in layer_indices}, batch
+        return _states_up_to(self.model, blocks, inputs, layer_indices), batch
 
     def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The model's inputs for a tokenized batch, on its device."""

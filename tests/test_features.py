@@ -44,3 +44,29 @@ def test_one_pass_returns_requested_layers(encoder):
     alone, _ = encoder.hidden_states(examples[1:], [3])
     n = int(batch["attention_mask"][1].sum())
     torch.testing.assert_close(states[3][1, :n], alone[3][0, :n], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("family", ["embedded", "llama", "gpt2"])
+def test_middle_layers_come_from_a_pass_that_stops_at_the_deepest(family, encoder, tiny_bases):
+    from lcr_hub._modules.placement import decoder_blocks
+    from lcr_hub.features import load_causal_base
+
+    base = encoder if family == "embedded" else load_causal_base(str(tiny_bases[family]))
+    examples = [base.format("When did it open?", ["It opened in 1911.", "The opening was in 1914, after delays."]),
+                base.format("Who built it?", ["Mara Holt built it."])]
+    blocks = decoder_blocks(base.model)
+    calls = []
+    handles = [block.register_forward_hook(lambda m, a, o, i=i: calls.append(i)) for i, block in enumerate(blocks)]
+    try:
+        states, batch = base.hidden_states(examples, [2, 1])
+        assert sorted(set(calls)) == [0, 1]  # the blocks above hidden_states[2] never ran
+        full = base.model(**base.model_inputs(batch), output_hidden_states=True).hidden_states
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert list(states) == [2, 1]
+    for k in (1, 2):
+        torch.testing.assert_close(states[k], full[k], atol=0, rtol=0)
+    # The last state (after a final norm in causal LMs) still comes from a full pass.
+    last, _ = base.hidden_states(examples, [len(blocks)])
+    torch.testing.assert_close(last[len(blocks)], full[len(blocks)], atol=0, rtol=0)
