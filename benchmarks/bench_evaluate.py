@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""Evaluation throughput against its floor: one bare encoder forward pass over the same texts.
+"""Evaluation throughput against one bare encoder forward pass over the same texts.
 
 Both sides tokenize the same formatted texts, in the same length-sorted batches of the same
-size, on the same device; the pipeline side also runs the detector and classifier heads and
-builds document masks. Rounds alternate between the two sides and the best round of each
+size, on the same device. The bare side runs every block of the encoder, as a plain
+``AutoModel`` call does; the pipeline side runs the blocks up to the layer its heads read
+(see ``lcr_hub.features``), then the detector (with its mixing blocks) and classifier heads,
+and builds document masks. Rounds alternate between the two sides and the best round of each
 is kept. Prints examples/s of each and the ratio (target: >= 0.85).
 
     python benchmarks/bench_evaluate.py --data ../shared/data/lcr-bench/dev --limit 256
