@@ -35,7 +35,7 @@ from .data import (
     tokenize_examples,
     uses_chat_template,
 )
-from .errors import DataError, EncoderError, IntegrityError
+from .errors import ConfigError, DataError, EncoderError, IntegrityError
 
 _HASH_CHUNK = 8 * 1024 * 1024
 
@@ -184,7 +184,7 @@ class BaseEncoder:
     def hidden_states(
         self, examples: Sequence[FormattedExample], layer_indices: Sequence[int]
     ) -> tuple[dict[int, torch.Tensor], dict[str, torch.Tensor]]:
-        """Run one forward pass over formatted examples.
+        """Run one forward pass over formatted examples, up to the deepest requested layer.
 
         Args:
             examples: Output of ``lcr_hub.data.format_example``.
@@ -196,9 +196,12 @@ class BaseEncoder:
         """
         batch = self.tokenize(examples)
         inputs = {**self.model_inputs(batch), **self._forward_kwargs()}
-        blocks = decoder_blocks(self.model)
-        if not 1 <= min(layer_indices) <= max(layer_indices) < len(blocks):
-            # The embeddings, or the last state (after a final norm in most causal LMs): a full pass.
+        try:
+            blocks = decoder_blocks(self.model)
+        except ConfigError:  # a model whose blocks cannot be told apart: a full pass
+            blocks = None
+        if blocks is None or not 1 <= min(layer_indices) <= max(layer_indices) < len(blocks):
+            # Also the embeddings, or the last state (after a final norm in most causal LMs).
             outputs = self.model(**inputs, output_hidden_states=True)
             return {k: outputs.hidden_states[k] for k in layer_indices}, batch
         return _states_up_to(self.model, blocks, inputs, layer_indices), batch

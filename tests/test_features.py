@@ -70,3 +70,18 @@ def test_middle_layers_come_from_a_pass_that_stops_at_the_deepest(family, encode
     # The last state (after a final norm in causal LMs) still comes from a full pass.
     last, _ = base.hidden_states(examples, [len(blocks)])
     torch.testing.assert_close(last[len(blocks)], full[len(blocks)], atol=0, rtol=0)
+
+
+def test_a_model_whose_blocks_cannot_be_found_gets_a_full_pass(encoder, monkeypatch):
+    import lcr_hub.features as features
+    from lcr_hub import ConfigError
+
+    examples = [encoder.format("Who built it?", ["Mara Holt built it.", "It was built by a firm."])]
+    expected, _ = encoder.hidden_states(examples, [3])
+
+    def no_blocks(model):
+        raise ConfigError("no blocks")
+
+    monkeypatch.setattr(features, "decoder_blocks", no_blocks)
+    states, _ = encoder.hidden_states(examples, [3])
+    torch.testing.assert_close(states[3], expected[3], atol=0, rtol=0)
