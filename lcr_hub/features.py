@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -196,15 +196,20 @@ class BaseEncoder:
         """
         batch = self.tokenize(examples)
         inputs = {**self.model_inputs(batch), **self._forward_kwargs()}
-        try:
-            blocks = decoder_blocks(self.model)
-        except ConfigError:  # a model whose blocks cannot be told apart: a full pass
-            blocks = None
+        blocks = self._blocks
         if blocks is None or not 1 <= min(layer_indices) <= max(layer_indices) < len(blocks):
             # Also the embeddings, or the last state (after a final norm in most causal LMs).
             outputs = self.model(**inputs, output_hidden_states=True)
             return {k: outputs.hidden_states[k] for k in layer_indices}, batch
         return _states_up_to(self.model, blocks, inputs, layer_indices), batch
+
+    @cached_property
+    def _blocks(self) -> torch.nn.ModuleList | None:
+        """The model's blocks, found once (None when they cannot be told apart: full passes)."""
+        try:
+            return decoder_blocks(self.model)
+        except ConfigError:
+            return None
 
     def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The model's inputs for a tokenized batch, on its device."""
