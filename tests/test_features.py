@@ -5,9 +5,10 @@ import dataclasses
 import pytest
 import torch
 
-from lcr_hub import EncoderError
+from lcr_hub import ConfigError, EncoderError
 from lcr_hub.constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION, DEFAULT_ENCODER_WEIGHTS_SHA256
 from lcr_hub.data import document_separator, format_example
+from lcr_hub import features
 from lcr_hub.features import resolve_encoder, sha256_file
 
 
@@ -75,9 +76,6 @@ def test_middle_layers_come_from_a_pass_that_stops_at_the_deepest(family, encode
 
 
 def test_a_model_whose_blocks_cannot_be_found_gets_a_full_pass(encoder, monkeypatch):
-    import lcr_hub.features as features
-    from lcr_hub import ConfigError
-
     examples = [encoder.format("Who built it?", ["Mara Holt built it.", "It was built by a firm."])]
     expected, _ = encoder.hidden_states(examples, [3])
 
