@@ -5,10 +5,9 @@ import dataclasses
 import pytest
 import torch
 
-from lcr_hub import ConfigError, EncoderError
+from lcr_hub import ConfigError, EncoderError, features
 from lcr_hub.constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION, DEFAULT_ENCODER_WEIGHTS_SHA256
 from lcr_hub.data import document_separator, format_example
-from lcr_hub import features
 from lcr_hub.features import resolve_encoder, sha256_file
 
 
