@@ -1,4 +1,5 @@
-"""Tests of the synthetic conflict generator, its CLI and the hand-written natural validation set."""
+"""Tests of the synthetic conflict generator, its CLI, the hand-written natural validation set and the
+hand-written training rows."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from lcr_hub.data.generator import (
 
 REPO = Path(__file__).resolve().parents[1]
 NATURAL = REPO / "data" / "natural" / "validation.jsonl"
+HANDWRITTEN = REPO / "data" / "handwritten"
 SCRIPT = REPO / "scripts" / "generate_conflicts.py"
 
 
@@ -283,19 +285,25 @@ def test_natural_set_loads_with_enough_rows_per_level(natural):
         assert row["id"].startswith(f"nat_{row['conflict_level'].lower()}_"), row["id"]
 
 
+def assert_conflict_row_annotated(row: dict) -> None:
+    """The hand-written rows' conventions (data/natural/README.md): the twin rule gives a clean twin."""
+    assert row_has_conflict(row), row["id"]
+    assert any(row["gold_answer"] in doc["text"] for doc in row["documents"]), row["id"]
+    counts = Counter(doc["answer"] for doc in row["documents"])
+    gold_count = counts.pop(row["gold_answer"])
+    assert all(gold_count > n for n in counts.values()), row["id"]
+    for doc in row["documents"]:
+        if doc["answer"] != row["gold_answer"]:
+            assert doc["text"].count(doc["answer"]) == 1, (row["id"], doc["answer"])
+    twin = make_consistent_twin(row)
+    assert all(doc["answer"] == row["gold_answer"] for doc in twin["documents"])
+    for answer in conflicting_answers(row):
+        assert all(answer not in doc["text"] for doc in twin["documents"]), (row["id"], answer)
+
+
 def test_natural_rows_conflict_and_their_twins_build(natural):
     for row in natural:
-        assert row_has_conflict(row), row["id"]
-        counts = Counter(doc["answer"] for doc in row["documents"])
-        gold_count = counts.pop(row["gold_answer"])
-        assert all(gold_count > n for n in counts.values()), row["id"]
-        for doc in row["documents"]:
-            if doc["answer"] != row["gold_answer"]:
-                assert doc["text"].count(doc["answer"]) == 1, (row["id"], doc["answer"])
-        twin = make_consistent_twin(row)
-        assert all(doc["answer"] == row["gold_answer"] for doc in twin["documents"])
-        for answer in conflicting_answers(row):
-            assert all(answer not in doc["text"] for doc in twin["documents"]), (row["id"], answer)
+        assert_conflict_row_annotated(row)
 
 
 def test_natural_set_is_independent_of_the_generator(natural):
@@ -319,3 +327,41 @@ def test_natural_set_is_independent_of_the_generator(natural):
         assert not any(marker in text for text in texts), marker
     places = set(generator.PLACES)
     assert not any(place in text for place in places for text in texts if len(place) > 6)
+
+
+# --- the hand-written training rows ---------------------------------------------------------
+
+
+def test_handwritten_rows_follow_the_conventions():
+    conflicts = load_lcr_dataset(HANDWRITTEN / "conflicts.jsonl")
+    consistent = load_lcr_dataset(HANDWRITTEN / "consistent.jsonl")
+    ids = [*conflicts["id"], *consistent["id"]]
+    assert len(set(ids)) == len(ids) == 319
+    for dataset, prefix in ((conflicts, ""), (consistent, "c")):
+        assert min(Counter(dataset["conflict_level"])[level] for level in LEVELS) >= 29
+        for row in dataset:
+            assert 3 <= len(row["documents"]) <= 6, row["id"]
+            assert row["conflict_type"] == CONFLICT_TYPES[row["conflict_level"]], row["id"]
+            assert re.fullmatch(f"hw_{row['conflict_level'].lower()}_{prefix}[01][0-9][0-9]", row["id"]), row["id"]
+    for row in conflicts:
+        assert_conflict_row_annotated(row)
+    for row in consistent:
+        assert {doc["answer"] for doc in row["documents"]} == {row["gold_answer"]}, row["id"]
+        assert any(row["gold_answer"] in doc["text"] for doc in row["documents"]), row["id"]
+
+
+def test_handwritten_rows_share_nothing_with_the_natural_set(natural):
+    """Training rows must not carry the validation set's subjects or sentences."""
+    rows = [*load_lcr_dataset(HANDWRITTEN / "conflicts.jsonl"), *load_lcr_dataset(HANDWRITTEN / "consistent.jsonl")]
+
+    def runs(dataset) -> set[str]:
+        words = [doc["text"].split() for row in dataset for doc in row["documents"]]
+        return {" ".join(w[i : i + 7]) for w in words for i in range(len(w) - 6)}
+
+    assert not {row["query"] for row in rows} & set(natural["query"])
+    assert not runs(rows) & runs(natural)
+    # Values and names (L1-L3) are never the natural set's; L4 predicates ("will go ahead") may recur.
+    def values(dataset) -> set[str]:
+        return {doc["answer"] for row in dataset for doc in row["documents"] if row["conflict_level"] != "L4"}
+
+    assert not {v for v in values(rows) & values(natural) if len(v) > 6}
