@@ -332,9 +332,14 @@ def test_natural_set_is_independent_of_the_generator(natural):
 # --- the hand-written training rows ---------------------------------------------------------
 
 
-def test_handwritten_rows_follow_the_conventions():
-    conflicts = load_lcr_dataset(HANDWRITTEN / "conflicts.jsonl")
-    consistent = load_lcr_dataset(HANDWRITTEN / "consistent.jsonl")
+@pytest.fixture(scope="module")
+def handwritten():
+    """The hand-written training rows: (conflicting rows, consistent rows)."""
+    return load_lcr_dataset(HANDWRITTEN / "conflicts.jsonl"), load_lcr_dataset(HANDWRITTEN / "consistent.jsonl")
+
+
+def test_handwritten_rows_follow_the_conventions(handwritten):
+    conflicts, consistent = handwritten
     ids = [*conflicts["id"], *consistent["id"]]
     assert len(set(ids)) == len(ids) == 319
     for dataset, prefix in ((conflicts, ""), (consistent, "c")):
@@ -350,18 +355,18 @@ def test_handwritten_rows_follow_the_conventions():
         assert any(row["gold_answer"] in doc["text"] for doc in row["documents"]), row["id"]
 
 
-def test_handwritten_rows_share_nothing_with_the_natural_set(natural):
+def test_handwritten_rows_share_nothing_with_the_natural_set(handwritten, natural):
     """Training rows must not carry the validation set's subjects or sentences."""
-    rows = [*load_lcr_dataset(HANDWRITTEN / "conflicts.jsonl"), *load_lcr_dataset(HANDWRITTEN / "consistent.jsonl")]
+    rows = [row for dataset in handwritten for row in dataset]
 
     def runs(dataset) -> set[str]:
         words = [doc["text"].split() for row in dataset for doc in row["documents"]]
         return {" ".join(w[i : i + 7]) for w in words for i in range(len(w) - 6)}
 
-    assert not {row["query"] for row in rows} & set(natural["query"])
-    assert not runs(rows) & runs(natural)
-    # Values and names (L1-L3) are never the natural set's; L4 predicates ("will go ahead") may recur.
     def values(dataset) -> set[str]:
         return {doc["answer"] for row in dataset for doc in row["documents"] if row["conflict_level"] != "L4"}
 
+    assert not {row["query"] for row in rows} & set(natural["query"])
+    assert not runs(rows) & runs(natural)
+    # Values and names (L1-L3) are never the natural set's; L4 predicates ("will go ahead") may recur.
     assert not {v for v in values(rows) & values(natural) if len(v) > 6}
