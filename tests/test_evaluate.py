@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_row
 
 from lcr_hub.cli import main
 from lcr_hub.data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset
@@ -105,6 +106,13 @@ def test_evaluate_cli_reports_bad_data_clearly(tmp_path, capsys, write_jsonl):
     assert main(["evaluate", "--data", str(bad), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:1" in err and "documents" in err
+
+
+def test_evaluate_cli_refuses_data_without_a_conflict(capsys, write_jsonl):
+    agreeing = write_jsonl([make_row("r1", "L1", ["1901", "1901", "1901"], "1901")])
+    assert main(["evaluate", "--data", str(agreeing), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert str(agreeing) in err and "none of the 1 rows has a conflict" in err
 
 
 def test_evaluate_cli_reports_missing_checkpoint(tmp_path, capsys):

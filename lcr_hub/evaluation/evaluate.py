@@ -19,7 +19,7 @@ from .. import __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
 from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset, resolve_data_files
-from ..errors import LCRHubError
+from ..errors import DataError, LCRHubError
 from ..pipeline import LCRPipeline, LCRPredictions
 from ..training import seed_everything
 from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
@@ -150,7 +150,7 @@ def evaluate(
         multi-process run.
 
     Raises:
-        DataError: A data file is missing or has a bad row.
+        DataError: A data file is missing or has a bad row, or no row has a conflict.
         CheckpointError, ConfigError, EncoderError: A model cannot be loaded.
     """
     wall_start = time.perf_counter()
@@ -159,6 +159,13 @@ def evaluate(
     files = resolve_data_files([str(p) for p in data_paths], revision=data_revision)
     rows = load_lcr_dataset(files)
     detection = build_detection_dataset(rows)
+    if len(detection) == 0:
+        raise DataError(
+            f"none of the {len(rows)} rows has a conflict (in every row all documents assert the "
+            "gold answer). evaluate scores conflicting rows and the consistent twins it builds from "
+            "them; add rows where one or more documents contradict the gold answer.",
+            path=", ".join(str(f) for f in files),
+        )
     detector_path = Path(detector) if detector else default_checkpoint("detector")
     classifier_path = Path(classifier) if classifier else default_checkpoint("classifier")
     accelerator = Accelerator(cpu=torch.device(device).type == "cpu")
