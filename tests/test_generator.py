@@ -24,6 +24,7 @@ from lcr_hub.data.generator import (
 REPO = Path(__file__).resolve().parents[1]
 NATURAL = REPO / "data" / "natural" / "validation.jsonl"
 HANDWRITTEN = REPO / "data" / "handwritten"
+NEAR_MISS = REPO / "data" / "near_miss"
 SCRIPT = REPO / "scripts" / "generate_conflicts.py"
 
 
@@ -332,22 +333,27 @@ def test_natural_set_is_independent_of_the_generator(natural):
 # --- the hand-written training rows ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def handwritten():
-    """The hand-written training rows: (conflicting rows, consistent rows)."""
-    return load_lcr_dataset(HANDWRITTEN / "conflicts.jsonl"), load_lcr_dataset(HANDWRITTEN / "consistent.jsonl")
+# (folder, rows, the id's hundreds digit): the training rows, and the near-miss check set.
+PROSE_SETS = [(HANDWRITTEN, 319, "[01]"), (NEAR_MISS, 368, "[2-4]")]
+
+
+@pytest.fixture(scope="module", params=PROSE_SETS, ids=lambda p: p[0].name)
+def handwritten(request):
+    """Rows written by hand in prose: (conflicting rows, consistent rows, row count, id digit)."""
+    folder, count, digit = request.param
+    return load_lcr_dataset(folder / "conflicts.jsonl"), load_lcr_dataset(folder / "consistent.jsonl"), count, digit
 
 
 def test_handwritten_rows_follow_the_conventions(handwritten):
-    conflicts, consistent = handwritten
+    conflicts, consistent, count, digit = handwritten
     ids = [*conflicts["id"], *consistent["id"]]
-    assert len(set(ids)) == len(ids) == 319
+    assert len(set(ids)) == len(ids) == count
     for dataset, prefix in ((conflicts, ""), (consistent, "c")):
-        assert min(Counter(dataset["conflict_level"])[level] for level in LEVELS) >= 29
+        assert min(Counter(dataset["conflict_level"])[level] for level in LEVELS) >= 20
         for row in dataset:
             assert 3 <= len(row["documents"]) <= 6, row["id"]
             assert row["conflict_type"] == CONFLICT_TYPES[row["conflict_level"]], row["id"]
-            assert re.fullmatch(f"hw_{row['conflict_level'].lower()}_{prefix}[01][0-9][0-9]", row["id"]), row["id"]
+            assert re.fullmatch(f"hw_{row['conflict_level'].lower()}_{prefix}{digit}[0-9][0-9]", row["id"]), row["id"]
     for row in conflicts:
         assert_conflict_row_annotated(row)
     for row in consistent:
@@ -356,8 +362,8 @@ def test_handwritten_rows_follow_the_conventions(handwritten):
 
 
 def test_handwritten_rows_share_nothing_with_the_natural_set(handwritten, natural):
-    """Training rows must not carry the validation set's subjects or sentences."""
-    rows = [row for dataset in handwritten for row in dataset]
+    """Hand-written rows must not carry the validation set's subjects or sentences."""
+    rows = [row for dataset in handwritten[:2] for row in dataset]
 
     def runs(dataset) -> set[str]:
         words = [doc["text"].split() for row in dataset for doc in row["documents"]]
@@ -370,3 +376,13 @@ def test_handwritten_rows_share_nothing_with_the_natural_set(handwritten, natura
     assert not runs(rows) & runs(natural)
     # Values and names (L1-L3) are never the natural set's; L4 predicates ("will go ahead") may recur.
     assert not {v for v in values(rows) & values(natural) if len(v) > 6}
+
+
+def test_near_miss_rows_have_subjects_of_their_own():
+    """The check set was written after the training rows, on other subjects."""
+    def queries(folder: Path) -> list[str]:
+        return [row["query"] for name in ("conflicts", "consistent") for row in load_lcr_dataset(folder / f"{name}.jsonl")]
+
+    near = queries(NEAR_MISS)
+    assert len(set(near)) == len(near)
+    assert not set(queries(HANDWRITTEN)) & set(near)
