@@ -330,7 +330,7 @@ def test_natural_set_is_independent_of_the_generator(natural):
     assert not any(place in text for place in places for text in texts if len(place) > 6)
 
 
-# --- the hand-written training rows ---------------------------------------------------------
+# --- the hand-written rows (training rows, near-miss check set) ------------------------------
 
 
 # (folder, rows, the id's hundreds digit): the training rows, and the near-miss check set.
