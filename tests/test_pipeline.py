@@ -5,8 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lcr_hub import LCRPipeline
+from lcr_hub import LCRDetector, LCRDetectorConfig, LCRPipeline
 from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset, make_consistent_twin
+from lcr_hub.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,3 +49,9 @@ def test_shipped_detector_on_natural_rows_is_pinned(pipe):
     ]
     got = pipe.predict(examples, progress=False).conflict_probability
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+
+
+def test_detector_without_a_base_model_is_refused_clearly(tmp_path):
+    LCRDetector(LCRDetectorConfig(hidden_size=384)).save_pretrained(tmp_path)
+    with pytest.raises(ConfigError, match=f"{tmp_path} has no 'base_model_name_or_path'"):
+        LCRPipeline.from_pretrained(tmp_path, with_classifier=False)
