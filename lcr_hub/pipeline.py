@@ -107,17 +107,17 @@ class LCRPipeline:
         Raises:
             CheckpointError, ConfigError, EncoderError: A model or the encoder cannot be loaded.
         """
-        detector_model = LCRDetector.from_pretrained(detector or default_checkpoint("detector"), **kwargs)
+        detector = detector or default_checkpoint("detector")
+        detector_model = LCRDetector.from_pretrained(detector, **kwargs)
+        if detector_model.config.base_model_name_or_path is None:
+            raise ConfigError(
+                f"The detector {detector} has no 'base_model_name_or_path' in its config.json, so its base "
+                "encoder is unknown. Set it (and 'base_model_revision') to the encoder the detector was "
+                "trained on, as the training scripts do, then save the config again."
+            )
         classifier_model = None
         if with_classifier:
             classifier_model = LCRClassifier.from_pretrained(classifier or default_checkpoint("classifier"), **kwargs)
-        if detector_model.config.base_model_name_or_path is None:
-            raise ConfigError(
-                f"The detector {detector or default_checkpoint('detector')} has no "
-                "'base_model_name_or_path' in its config.json, so its base encoder is unknown. Set it "
-                "(and 'base_model_revision') to the encoder the detector was trained on, as the training "
-                "scripts do, then save the config again."
-            )
         encoder = load_encoder(
             detector_model.config.base_model_name_or_path,
             detector_model.config.base_model_revision,
