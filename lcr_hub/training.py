@@ -56,7 +56,7 @@ DETECTOR_MIXING_LAYERS = 1
 #: seed, so it underfitted even its own kind of data. At 2e-4 the loss ends at 0.06-0.07.
 DETECTOR_MIXER_LEARNING_RATE = 2e-4
 
-#: Weight of the detector's pair loss (see ``train_head``'s ``document_answers``) beside the
+#: Weight of the detector's pair loss (see ``train_head``'s ``pair_targets``) beside the
 #: per-example loss. With the mixer at 5e-5 it cost the benchmark (dev validation F1 0.964);
 #: at 2e-4, on the same data, natural accuracy 0.856 -> 0.866 and dev F1 0.993 -> 0.987.
 PAIR_LOSS_WEIGHT = 0.2
@@ -259,6 +259,43 @@ def _has_submodule(module: nn.Module, name: str) -> bool:
     return True
 
 
+def document_pair_targets(documents: Sequence[Mapping[str, str]]) -> torch.Tensor:
+    """Targets of the detector's pair loss for one example's documents.
+
+    A conflicting row's label only says that *some* pair of its documents disagrees. Its
+    annotations say more: two documents with the same answer agree (a value and its rewording,
+    a value and a document that does not state it), and two documents that both state their
+    answers, and different ones, disagree. A document "states" its answer when the answer's
+    text appears in it (case-insensitively); a pair where one document has a different answer
+    but does not state it (a distractor, a rewording such as "five kilometres") stays unknown.
+
+    Args:
+        documents: The example's documents, each with ``text`` and ``answer``.
+
+    Returns:
+        A ``(len(documents), len(documents))`` long tensor: 0 agree, 1 disagree, -1 unknown.
+
+    Example:
+        ```python
+        >>> document_pair_targets([{"text": "It opened in 1911.", "answer": "1911"},
+        ...                        {"text": "It opened in 1914.", "answer": "1914"},
+        ...                        {"text": "A fine old hall.", "answer": "1911"}]).tolist()
+        [[0, 1, 0], [1, 0, -1], [0, -1, 0]]
+        ```
+    """
+    answers = [doc["answer"] for doc in documents]
+    states = [bool(a.strip()) and a.strip().lower() in doc["text"].lower() for a, doc in zip(answers, documents)]
+    n = len(documents)
+    targets = torch.full((n, n), -1, dtype=torch.long)
+    for i in range(n):
+        for j in range(n):
+            if answers[i] == answers[j]:
+                targets[i, j] = 0
+            elif states[i] and states[j]:
+                targets[i, j] = 1
+    return targets
+
+
 def train_head(
     model: LCRDetector | LCRClassifier,
     features: EncodedRows,
@@ -271,7 +308,7 @@ def train_head(
     weight_decay: float = 0.1,
     seed: int = 42,
     progress: bool = True,
-    document_answers: Sequence[Sequence[str]] | None = None,
+    pair_targets: Sequence[torch.Tensor] | None = None,
 ) -> list[float]:
     """Train a detector or a frozen-encoder classifier head on cached encoder states.
 
@@ -290,12 +327,11 @@ def train_head(
         mixer_learning_rate: Peak learning rate of a detector's mixing layers.
         seed: Seed of the batch order and dropout.
         progress: Show a progress bar.
-        document_answers: For a ``pooling="documents"`` detector, each example's documents'
-            annotated answers. Every pair of documents with the same answer is then also
-            trained towards "no conflict" (weight :data:`PAIR_LOSS_WEIGHT`): a conflicting
-            row's label only says that *some* pair disagrees, while its agreeing pairs (a
-            value and its rewording, a value and a document that does not state it) are
-            known negatives.
+        pair_targets: For a ``pooling="documents"`` detector, each example's matrix from
+            :func:`document_pair_targets`. Every pair of documents marked 0 is then also
+            trained towards "no conflict" and every pair marked 1 towards "conflict" (weight
+            :data:`PAIR_LOSS_WEIGHT`), so the comparison is taught which pair disagrees rather
+            than only that some pair does.
 
     Returns:
         The mean training loss of each epoch.
@@ -310,29 +346,25 @@ def train_head(
     if len(mixer):
         groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
 
-    answer_groups = None
-    if document_answers is not None:
-        answer_groups = []
-        for answers in document_answers:
-            ids: dict[str, int] = {}
-            answer_groups.append(torch.tensor([ids.setdefault(a, len(ids)) for a in answers], dtype=torch.long))
-
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
         x, attention, documents = features.batch(layer, indices)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
             out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
-        if answer_groups is None:
+        if pair_targets is None:
             return out.loss
-        num_docs = int(documents.max()) + 1
-        answer_ids = torch.full((len(indices), max(num_docs, 1)), -1, dtype=torch.long)
-        for row, i in enumerate(indices):
-            answer_ids[row, : min(len(answer_groups[i]), num_docs)] = answer_groups[i][:num_docs]
+        num_docs = max(int(documents.max()) + 1, 1)
         first, second = torch.triu_indices(num_docs, num_docs, 1)
-        agree = (answer_ids[:, first] == answer_ids[:, second]) & (answer_ids[:, first] >= 0)
-        if not agree.any():
+        targets = torch.full((len(indices), first.numel()), -1, dtype=torch.long)
+        for row, i in enumerate(indices):
+            square = torch.full((num_docs, num_docs), -1, dtype=torch.long)
+            known = pair_targets[i][:num_docs, :num_docs]
+            square[: known.shape[0], : known.shape[1]] = known
+            targets[row] = square[first, second]
+        known = targets >= 0
+        if not known.any():
             return out.loss
         pair_loss = nn.functional.binary_cross_entropy_with_logits(
-            out.pair_logits[agree].float(), torch.zeros(int(agree.sum()))
+            out.pair_logits[known].float(), targets[known].float()
         )
         return out.loss + PAIR_LOSS_WEIGHT * pair_loss
 
@@ -535,7 +567,8 @@ def train_detector(run: TrainingRun) -> dict:
                  "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
     pairs = pooling == "documents"
     if pairs:
-        hyper["loss"] += f" + {PAIR_LOSS_WEIGHT} x BCE of every same-answer document pair towards 0"
+        hyper["loss"] += (f" + {PAIR_LOSS_WEIGHT} x BCE of document pairs: same answer towards 0, "
+                          "both stating different answers towards 1")
     torch.manual_seed(run.seed)
     model = LCRDetector(config)
     for i, layer in enumerate(model.mixer):
@@ -544,7 +577,7 @@ def train_detector(run: TrainingRun) -> dict:
         model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
         learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper.get("mixer_learning_rate", 0.0),
         weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
-        document_answers=[[doc["answer"] for doc in row["documents"]] for row in train_set] if pairs else None,
+        pair_targets=[document_pair_targets(row["documents"]) for row in train_set] if pairs else None,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():

@@ -15,6 +15,7 @@ from lcr_hub.features import sha256_file
 from lcr_hub.modeling_lcr import LCRMixingLayer
 from lcr_hub.training import (
     PAIR_LOSS_WEIGHT,
+    document_pair_targets,
     EncodedRows,
     TrainingRun,
     copy_bert_layer,
@@ -45,25 +46,40 @@ def test_encode_rows_keeps_real_tokens_and_document_ids(encoder, tiny_training_d
         assert set(ids.tolist()) - {-1} == set(range(len(row["documents"])))
 
 
+def test_pair_targets_mark_agreeing_disagreeing_and_unknown_pairs():
+    docs = [{"text": "The hall opened in 1911.", "answer": "1911"},
+            {"text": "It opened in 1914, after delays.", "answer": "1914"},
+            {"text": "A fine old hall by the river.", "answer": "1911"},
+            {"text": "Doors first opened in nineteen fourteen.", "answer": "1914"}]
+    assert document_pair_targets(docs).tolist() == [
+        [0, 1, 0, -1],  # 0-1 both state different years; 0-3: doc 3 does not write "1914"
+        [1, 0, -1, 0],  # 1-2: doc 2 states no year; 1-3 same answer
+        [0, -1, 0, -1],
+        [-1, 0, -1, 0],
+    ]
+
+
 @pytest.mark.slow
-def test_pair_loss_adds_every_same_answer_pair_towards_no_conflict():
+def test_pair_loss_trains_agreeing_pairs_to_no_conflict_and_disagreeing_pairs_to_conflict():
     torch.manual_seed(0)
     config = LCRDetectorConfig(hidden_size=8, intermediate_size=4, pooling="documents")
     model = LCRDetector(config)
     states = {config.layer_index: [torch.randn(6, 8), torch.randn(9, 8)]}
     doc_ids = [torch.tensor([-1, 0, 0, 1, 1, 2]), torch.tensor([-1, 0, 0, 0, 1, 1, 2, 2, 3])]
     features = EncodedRows(states, doc_ids)
-    answers = [["a", "a", "b"], ["a", "a", "c", "a"]]
+    targets = [torch.tensor([[0, 0, 1], [0, 0, -1], [1, -1, 0]]),
+               torch.tensor([[0, 0, -1, 0], [0, 0, -1, 0], [-1, -1, 0, -1], [0, 0, -1, 0]])]
     x, attention, documents = features.batch(config.layer_index, [0, 1])
     with torch.no_grad():
         out = model(hidden_states=x, attention_mask=attention, document_mask=documents,
                     labels=torch.tensor([1.0, 0.0]))
-    # Pairs in triu_indices(4, 4, 1) order: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3).
-    agree = torch.tensor([[1, 0, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0]], dtype=torch.bool)
-    pair_loss = torch.nn.functional.binary_cross_entropy_with_logits(out.pair_logits[agree], torch.zeros(4))
+    # Pairs in triu_indices(4, 4, 1) order: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3); example 0 has 3 documents.
+    known = torch.tensor([[1, 1, 0, 0, 0, 0], [1, 0, 1, 0, 1, 0]], dtype=torch.bool)
+    target = torch.tensor([0.0, 1.0, 0.0, 0.0, 0.0])
+    pair_loss = torch.nn.functional.binary_cross_entropy_with_logits(out.pair_logits[known], target)
     common = dict(epochs=1, batch_size=2, learning_rate=0.0, seed=0, progress=False)
     plain = train_head(model, features, [1, 0], **common)
-    with_pairs = train_head(model, features, [1, 0], document_answers=answers, **common)
+    with_pairs = train_head(model, features, [1, 0], pair_targets=targets, **common)
     assert plain[0] == pytest.approx(float(out.loss), rel=1e-5)
     assert with_pairs[0] == pytest.approx(float(out.loss + PAIR_LOSS_WEIGHT * pair_loss), rel=1e-5)
 
