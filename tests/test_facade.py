@@ -202,6 +202,6 @@ def test_loader_on_a_hub_repo_loads_the_pinned_releases(hub_env):
     assert isinstance(detector, LCRDetector) and isinstance(classifier, LCRClassifier)
     # Each component comes from its newest registry release, byte for byte.
     assert f"@{get_variant('detector/minilm').commit}" in "".join(c.detail for c in report.checks)
-    assert detector.config.mixing_layers == 1  # detector-minilm-v7, the current embedded detector
+    assert detector.config.mixing_layers == 1  # detector-minilm-v8, the current embedded detector
     with pytest.raises(IncompatibleEnvironmentError, match="Pin a full commit sha"):
         LCRModelLoader(checkpoint_dir=DEFAULT_REPO_ID, revision="main", strict_validation=True).load_detector()
