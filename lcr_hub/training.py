@@ -277,6 +277,7 @@ def document_pair_targets(documents: Sequence[Mapping[str, str]]) -> torch.Tenso
 
     Example:
         ```python
+        >>> from lcr_hub.training import document_pair_targets
         >>> document_pair_targets([{"text": "It opened in 1911.", "answer": "1911"},
         ...                        {"text": "It opened in 1914.", "answer": "1914"},
         ...                        {"text": "A fine old hall.", "answer": "1911"}]).tolist()
@@ -357,8 +358,8 @@ def train_head(
         targets = torch.full((len(indices), first.numel()), -1, dtype=torch.long)
         for row, i in enumerate(indices):
             square = torch.full((num_docs, num_docs), -1, dtype=torch.long)
-            known = pair_targets[i][:num_docs, :num_docs]
-            square[: known.shape[0], : known.shape[1]] = known
+            given = pair_targets[i][:num_docs, :num_docs]
+            square[: given.shape[0], : given.shape[1]] = given
             targets[row] = square[first, second]
         known = targets >= 0
         if not known.any():
