@@ -175,6 +175,7 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
             )
         card += (
             "\nThe results above were measured before calibration; the temperature moves the\n"
-            "probabilities and so which examples cross the threshold.\n"
+            + ("probabilities and so which examples cross the threshold.\n" if metadata["component"] == "detector"
+               else "probabilities but not which level is the most probable, so the predictions stay the same.\n")
         )
     return card
