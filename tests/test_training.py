@@ -15,10 +15,10 @@ from lcr_hub.features import sha256_file
 from lcr_hub.modeling_lcr import LCRMixingLayer
 from lcr_hub.training import (
     PAIR_LOSS_WEIGHT,
-    document_pair_targets,
     EncodedRows,
     TrainingRun,
     copy_bert_layer,
+    document_pair_targets,
     encode_rows,
     length_sorted_batches,
     train_detector,
