@@ -4,7 +4,7 @@
 Both sides tokenize the same formatted texts, in the same length-sorted batches of the same
 size, on the same device. The bare side runs every block of the encoder, as a plain
 ``AutoModel`` call does; the pipeline side runs the blocks up to the layer its heads read
-(see ``lcr_hub.features``), then the detector (with its mixing blocks) and classifier heads,
+(see ``lcr_hub.encoding.features``), then the detector (with its mixing blocks) and classifier heads,
 and builds document masks. Rounds alternate between the two sides and the best round of each
 is kept. Prints examples/s of each and the ratio (target: >= 0.85).
 
@@ -20,7 +20,7 @@ import torch
 
 from lcr_hub import LCRPipeline
 from lcr_hub.data import SAMPLE_DATA_PATH, build_detection_dataset, document_separator, format_example, load_lcr_dataset
-from lcr_hub.training import length_sorted_batches
+from lcr_hub.encoding import length_sorted_batches
 
 
 def bare_encoder_pass(pipe: LCRPipeline, examples: list[dict], batch_size: int) -> None:

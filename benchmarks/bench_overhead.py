@@ -32,7 +32,7 @@ from transformers import DynamicCache
 from lcr_hub import LCRDetector, LCRDetectorConfig, LCRRefinement, LCRRefinementConfig, LCRSystem
 from lcr_hub._modules.tiny import random_causal_lm, tiny_tokenizer
 from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
-from lcr_hub.features import CausalLMBase
+from lcr_hub.encoding.features import CausalLMBase
 
 
 def timed(fn) -> float:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The cost of sha256 verification, measured side by side in one run.
 
-1. Hashing throughput of ``lcr_hub.features.sha256_file`` against ``sha256sum`` on the same
+1. Hashing throughput of ``lcr_hub.encoding.features.sha256_file`` against ``sha256sum`` on the same
    1 GB temporary file (rounds alternate; best of each; page cache warm for both).
    Target: ratio >= 0.9.
 2. ``from_pretrained`` of the embedded detector and classifier in their published form
@@ -32,10 +32,10 @@ import torch
 from transformers import PreTrainedModel
 
 from lcr_hub import LCRClassifier, LCRDetector
-from lcr_hub._modules.stamps import stamps_dir
+from lcr_hub._hashing import stamps_dir
 from lcr_hub.constants import CACHE_ENV, STAMP_RACY_NS
-from lcr_hub._modules.paths import default_checkpoint
-from lcr_hub.features import sha256_file
+from lcr_hub.checkpoint import default_checkpoint
+from lcr_hub._hashing import sha256_file
 from lcr_hub.hub.publish import prepare_release_folder
 
 

@@ -35,7 +35,7 @@ from lcr_hub import LCRDetector, LCRDetectorConfig, LCRRefinement, LCRRefinement
 from lcr_hub._modules.hooks import hooked_block
 from lcr_hub._modules.placement import execution_device
 from lcr_hub._modules.tiny import save_tiny_base
-from lcr_hub.features import load_causal_base
+from lcr_hub.encoding.features import load_causal_base
 
 ROWS = [
     {"query": "When did the Harbour Line open?", "documents": [

@@ -8,8 +8,8 @@ from string import Template
 
 from .constants import DEFAULT_ENCODER_ID, LEVELS
 
-#: Card templates live in the repository's `model_cards/` folder.
-TEMPLATES = Path(__file__).resolve().parents[1] / "model_cards"
+#: Card templates ship in the package (`lcr_hub/model_cards/`).
+TEMPLATES = Path(__file__).resolve().parent / "model_cards"
 
 DATA_LICENSE_NOTE = (
     "Trained on the dev split of the LCR benchmark (lcrpaper/lcr-rag, data/dev), whose data "
@@ -25,7 +25,7 @@ SET_DESCRIPTIONS = {
 }
 
 
-#: Metrics of the refinement module (``lcr_hub.refinement_training.refinement_metrics``), as the card shows them.
+#: Metrics of the refinement module (``lcr_hub.training.refinement.refinement_metrics``), as the card shows them.
 REFINEMENT_METRICS = {
     "answer_ce": "answer cross-entropy, refined (nats/token)",
     "answer_ce_unrefined": "answer cross-entropy, base alone",

@@ -64,7 +64,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from ._modules.paths import component_folder, default_checkpoint
+    from .checkpoint import default_checkpoint
+    from .hub.layout import component_folder
     from .evaluation.reference import DRIFT_MESSAGE, format_validation, validate_checkpoints
 
     def folder(component: str):

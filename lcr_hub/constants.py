@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 
-# Conflict levels (ids are fixed by the spec). The label names are defined in
-# configuration_lcr.py, which must stay importable as remote code without this module.
-from .configuration_lcr import ID2LABEL, LABEL2ID, LEVEL_LABELS  # noqa: E402,F401
+#: The package version (pyproject.toml reads it from here).
+PACKAGE_VERSION = "0.1.0"
+
+# Conflict levels; ids are fixed by the LCR spec.
+LEVEL_LABELS: tuple[str, ...] = ("L1_temporal", "L2_numerical", "L3_entity", "L4_semantic")
+ID2LABEL: dict[int, str] = dict(enumerate(LEVEL_LABELS))
+LABEL2ID: dict[str, int] = {label: i for i, label in ID2LABEL.items()}
 
 LEVELS: tuple[str, ...] = tuple(label.split("_")[0] for label in LEVEL_LABELS)  # ("L1", ..., "L4")
 LEVEL2ID: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
@@ -59,14 +63,20 @@ DEFAULT_REPO_ID = "lcr-research/lcr-checkpoints"
 # Per-file sha256 manifest inside each published folder, in `sha256sum` format.
 CHECKSUMS_NAME = "checksums.sha256"
 # Files copied next to the weights so that `trust_remote_code=True` works without lcr_hub.
-REMOTE_CODE_FILES: tuple[str, ...] = ("configuration_lcr.py", "modeling_lcr.py", "errors.py")
+# Published name -> source inside the package; they import each other as flat siblings.
+REMOTE_CODE_FILES: dict[str, str] = {
+    "configuration_lcr.py": "models/configuration_lcr.py",
+    "modeling_lcr.py": "models/modeling_lcr.py",
+    "constants.py": "constants.py",
+    "errors.py": "errors.py",
+}
 # Pickle-based weight files: never loaded, never downloaded by lcr_hub (convert them instead).
 PICKLE_PATTERNS: tuple[str, ...] = ("*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.ckpt")
 # Environment variable naming a registry file to use instead of the one shipped in the package.
 REGISTRY_ENV = "LCR_HUB_REGISTRY"
 
 # lcr_hub's own cache (`$LCR_HUB_CACHE`, default ~/.cache/lcr_hub). Its `stamps/` folder holds
-# verification stamps (lcr_hub/_modules/stamps.py): one JSON file per verified file, recording
+# verification stamps (lcr_hub/_hashing.py): one JSON file per verified file, recording
 # its stat fields and sha256, so that loading an unchanged file does not hash it again.
 CACHE_ENV = "LCR_HUB_CACHE"
 DEFAULT_CACHE_DIR = "~/.cache/lcr_hub"

@@ -17,7 +17,7 @@ import torch
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from ._modules.paths import checkpoints_root
+from .checkpoint import checkpoints_root
 from ._modules.provenance import package_versions
 from .constants import CONFIG_NAME, DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION
 from .errors import ConfigError, LCRHubError
@@ -152,7 +152,7 @@ def _package_checks() -> list[EnvironmentCheck]:
 
 
 def _encoder_check() -> EnvironmentCheck:
-    from .features import resolve_encoder
+    from .encoding.features import resolve_encoder
 
     try:
         path, _ = resolve_encoder(DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION)
@@ -163,7 +163,7 @@ def _encoder_check() -> EnvironmentCheck:
 
 def embedded_checkpoint_checks() -> dict[str, Callable[[], str]]:
     """Checks of the embedded detector and classifier: present, and their weights' sha256 as recorded."""
-    from ._modules.paths import default_checkpoint
+    from .checkpoint import default_checkpoint
     from .hub.loading import verify_local_checkpoint
 
     def check(component: str) -> Callable[[], str]:
@@ -238,7 +238,7 @@ def environment_report(device: str = "cpu", dtype: str = "float32") -> dict:
     checkpoints = {name: str(root / name) if (root / name / CONFIG_NAME).is_file() else None for name in ("detector", "classifier")}
     encoder: dict = {"id": DEFAULT_ENCODER_ID, "revision": DEFAULT_ENCODER_REVISION}
     try:
-        from .features import resolve_encoder
+        from .encoding.features import resolve_encoder
 
         encoder["path"], _ = resolve_encoder(DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION)
         encoder["verified"] = True

@@ -10,13 +10,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ._modules.paths import default_checkpoint
+from .checkpoint import default_checkpoint
 from .constants import ID2LABEL
 from .data import tokenize_examples
 from .errors import ConfigError
-from .features import BaseEncoder, load_encoder
-from .modeling_lcr import LCRClassifier, LCRDetector
-from .training import length_sorted_batches
+from .encoding.features import BaseEncoder, load_encoder
+from .models.modeling_lcr import LCRClassifier, LCRDetector
+from .encoding.batches import length_sorted_batches
 
 
 @dataclass

@@ -29,13 +29,13 @@ from transformers import AutoTokenizer, GenerationConfig, StoppingCriteria, Stop
 
 from ._modules.hooks import LCRHooks, hooked_block
 from ._modules.placement import execution_device, floating_dtype
-from .configuration_lcr import ID2LABEL
+from .models.configuration_lcr import ID2LABEL
 from .constants import ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
 from .data import FormattedExample, document_separator, format_example, tokenize_examples
 from .errors import ConfigError
-from .features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
-from .modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement
-from .training import encode_rows, length_sorted_batches, predict_head
+from .encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
+from .models.modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement
+from .encoding.batches import encode_rows, length_sorted_batches, predict_head
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class LCRSystem:
     """A causal LM with the LCR detector, refinement and (optionally) classifier.
 
     Args:
-        base: The frozen causal LM and its tokenizer (:func:`lcr_hub.features.load_causal_base`).
+        base: The frozen causal LM and its tokenizer (:func:`lcr_hub.encoding.features.load_causal_base`).
         detector: Reads ``hidden_states[layer_index]`` of the prompt.
         refinement: Refines the same layer; its ``layer_index`` must equal the detector's.
         classifier: Optional taxonomy classifier; without it every detected conflict is

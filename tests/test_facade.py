@@ -11,18 +11,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from conftest import REPO
-from lcr_hub import (
-    CalibrationDriftError,
-    CalibrationValidator,
-    CheckpointError,
-    ConfigError,
-    IncompatibleEnvironmentError,
-    IntegrityError,
-    LCRClassifier,
-    LCRDetector,
-    LCRModelLoader,
-)
-from lcr_hub._modules.paths import REPO_CHECKPOINTS
+from lcr_hub import LCRClassifier, LCRDetector
+from lcr_hub.errors import CalibrationDriftError, CheckpointError, ConfigError, IncompatibleEnvironmentError, IntegrityError
+from lcr_hub.compat import CalibrationValidator, LCRModelLoader
+from lcr_hub.checkpoint import EMBEDDED_CHECKPOINTS as REPO_CHECKPOINTS
 from lcr_hub.cli import main
 from lcr_hub.evaluation.reference import DRIFT_MESSAGE
 

@@ -5,10 +5,12 @@ import dataclasses
 import pytest
 import torch
 
-from lcr_hub import ConfigError, EncoderError, features
+from lcr_hub.errors import ConfigError, EncoderError
+from lcr_hub.encoding import features
 from lcr_hub.constants import DEFAULT_ENCODER_ID, DEFAULT_ENCODER_REVISION, DEFAULT_ENCODER_WEIGHTS_SHA256
 from lcr_hub.data import document_separator, format_example
-from lcr_hub.features import resolve_encoder, sha256_file
+from lcr_hub._hashing import sha256_file
+from lcr_hub.encoding.features import resolve_encoder
 
 
 def test_sha256_file_matches_hashlib(tmp_path):
@@ -51,7 +53,7 @@ def test_one_pass_returns_requested_layers(encoder):
 @pytest.mark.parametrize("family", ["embedded", "llama", "gpt2"])
 def test_middle_layers_come_from_a_pass_that_stops_at_the_deepest(family, encoder, tiny_bases):
     from lcr_hub._modules.placement import decoder_blocks
-    from lcr_hub.features import load_causal_base
+    from lcr_hub.encoding.features import load_causal_base
 
     base = encoder if family == "embedded" else load_causal_base(str(tiny_bases[family]))
     examples = [base.format("When did it open?", ["It opened in 1911.", "The opening was in 1914, after delays."]),

@@ -7,7 +7,8 @@ import collections
 import pytest
 import torch
 
-from lcr_hub import CheckpointError, LCRDetector, LCRRefinement
+from lcr_hub import LCRDetector, LCRRefinement
+from lcr_hub.errors import CheckpointError
 from lcr_hub.cli import main
 from lcr_hub.hub.convert import convert_legacy_checkpoint
 

@@ -19,7 +19,7 @@ from lcr_hub.hub.publish import prepare_release_folder, publish_variant
 from lcr_hub.hub.verify import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-CLASSIFIER = REPO / "checkpoints" / "classifier"
+CLASSIFIER = REPO / "lcr_hub" / "checkpoints" / "classifier"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -32,8 +32,8 @@ def test_prepared_folder_has_card_remote_code_auto_map_and_manifest(tmp_path):
     config = json.loads((out / CONFIG_NAME).read_text())
     assert config["auto_map"] == {"AutoConfig": "classifier/minilm/configuration_lcr.LCRClassifierConfig",
                                   "AutoModel": "classifier/minilm/modeling_lcr.LCRClassifier"}
-    for name in REMOTE_CODE_FILES:
-        assert (out / name).read_bytes() == (REPO / "lcr_hub" / name).read_bytes()
+    for name, package_path in REMOTE_CODE_FILES.items():
+        assert (out / name).read_bytes() == (REPO / "lcr_hub" / package_path).read_bytes()
     card = (out / MODEL_CARD_NAME).read_text()
     assert card.startswith("---\n") and 'subfolder="classifier/minilm", revision="t1"' in card
     manifest = read_manifest(out)
@@ -60,7 +60,7 @@ def test_dry_run_prints_the_plan_and_uploads_nothing(tmp_path, temp_registry, ca
                  "--dry-run", "--output", str(tmp_path / "prepared")])
     out = capsys.readouterr().out
     assert code == 0 and "dry run: nothing uploaded" in out
-    assert "one commit with 9 file(s)" in out and "classifier/minilm/model.safetensors" in out
+    assert "one commit with 10 file(s)" in out and "classifier/minilm/model.safetensors" in out
     assert temp_registry.read_text() == before
     assert (tmp_path / "prepared" / CHECKSUMS_NAME).is_file()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lcr_hub import CheckpointError
+from lcr_hub.errors import CheckpointError
 from lcr_hub.cli import main
 from lcr_hub.constants import CHECKSUMS_NAME, DEFAULT_REPO_ID, WEIGHTS_NAME
 from lcr_hub.errors import PublishError

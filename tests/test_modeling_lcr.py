@@ -6,15 +6,8 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModel, BertConfig
 
 import lcr_hub  # noqa: F401
-from lcr_hub import (
-    CheckpointError,
-    LCRClassifier,
-    LCRClassifierConfig,
-    LCRDetector,
-    LCRDetectorConfig,
-    LCRRefinement,
-    LCRRefinementConfig,
-)
+from lcr_hub import LCRClassifier, LCRClassifierConfig, LCRDetector, LCRDetectorConfig, LCRRefinement, LCRRefinementConfig
+from lcr_hub.errors import CheckpointError
 
 
 def test_parameter_counts_at_hidden_4096():

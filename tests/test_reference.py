@@ -6,8 +6,8 @@ import shutil
 import pytest
 from safetensors.torch import load_file, save_file
 
-from lcr_hub import CheckpointError
-from lcr_hub._modules.paths import default_checkpoint
+from lcr_hub.errors import CheckpointError
+from lcr_hub.checkpoint import default_checkpoint
 from lcr_hub.cli import main
 from lcr_hub.constants import METADATA_NAME, REFERENCE_NAME
 from lcr_hub.evaluation.calibration import calibrate

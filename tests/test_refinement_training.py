@@ -16,9 +16,11 @@ from conftest import script_env
 from lcr_hub import LCRDetector, LCRRefinement, LCRSystem
 from lcr_hub.data import load_lcr_dataset
 from lcr_hub.evaluation.reference import validate_checkpoint
-from lcr_hub.features import load_causal_base, sha256_file
-from lcr_hub.refinement_training import RefinementRun, train_refinement
-from lcr_hub.training import TrainingRun, encode_rows, predict_head, train_detector
+from lcr_hub._hashing import sha256_file
+from lcr_hub.encoding.features import load_causal_base
+from lcr_hub.training.refinement import RefinementRun, train_refinement
+from lcr_hub.encoding import encode_rows, predict_head
+from lcr_hub.training import TrainingRun, train_detector
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED_METADATA_KEYS = {"component", "command", "seed", "config", "training", "data", "framework", "hardware",

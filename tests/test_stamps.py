@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from lcr_hub import IntegrityError, LCRDetector
+from lcr_hub import LCRDetector
+from lcr_hub.errors import IntegrityError
 from lcr_hub.cli import main
 from lcr_hub.constants import CACHE_ENV, STAMP_RACY_NS, WEIGHTS_NAME
-from lcr_hub.features import sha256_file
+from lcr_hub._hashing import sha256_file
 from lcr_hub.hub import verify
 from lcr_hub.hub.publish import prepare_release_folder
 from lcr_hub.hub.registry import FileDigest, Variant, add_variant
 from lcr_hub.hub.verify import read_manifest
-from lcr_hub._modules import stamps
+from lcr_hub import _hashing as stamps
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -222,7 +223,7 @@ def test_evict_drops_the_stamp_and_a_new_blob_at_the_same_path_is_hashed(tmp_pat
 def test_loading_a_folder_twice_uses_stamps_and_in_place_tampering_is_caught(tmp_path, stamp_dir, future_clock,
                                                                              hash_calls, monkeypatch):
     folder = tmp_path / "detector"
-    prepare_release_folder(REPO / "checkpoints" / "detector", folder)
+    prepare_release_folder(REPO / "lcr_hub" / "checkpoints" / "detector", folder)
     files = sorted(read_manifest(folder))  # what loading checks (the manifest does not list itself)
     hash_calls.clear()  # (writing the manifest hashed the files)
     assert isinstance(LCRDetector.from_pretrained(folder), LCRDetector)

@@ -9,21 +9,13 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from lcr_hub import (
-    ConfigError,
-    LCRClassifier,
-    LCRClassifierConfig,
-    LCRDetector,
-    LCRDetectorConfig,
-    LCRRefinement,
-    LCRRefinementConfig,
-    LCRSystem,
-)
+from lcr_hub import LCRClassifier, LCRClassifierConfig, LCRDetector, LCRDetectorConfig, LCRRefinement, LCRRefinementConfig, LCRSystem
+from lcr_hub.errors import ConfigError
 from lcr_hub._modules.placement import decoder_blocks
 from lcr_hub.constants import ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
-from lcr_hub.features import load_causal_base
+from lcr_hub.encoding.features import load_causal_base
 from lcr_hub.system import majority_answer, normalize_answer
-from lcr_hub.training import length_sorted_batches
+from lcr_hub.encoding import length_sorted_batches
 
 FAMILIES = ["llama", "gpt2"]
 LAYER = 2

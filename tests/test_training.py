@@ -11,16 +11,14 @@ from conftest import script_env
 
 from lcr_hub import LCRClassifier, LCRDetector, LCRDetectorConfig
 from lcr_hub.errors import ConfigError
-from lcr_hub.features import sha256_file
-from lcr_hub.modeling_lcr import LCRMixingLayer
+from lcr_hub._hashing import sha256_file
+from lcr_hub.models.modeling_lcr import LCRMixingLayer
+from lcr_hub.encoding import EncodedRows, encode_rows, length_sorted_batches
 from lcr_hub.training import (
     PAIR_LOSS_WEIGHT,
-    EncodedRows,
     TrainingRun,
     copy_bert_layer,
     document_pair_targets,
-    encode_rows,
-    length_sorted_batches,
     train_detector,
     train_head,
 )

@@ -13,7 +13,7 @@ from typing import Iterable
 
 import torch
 
-from ..features import sha256_file
+from .._hashing import sha256_file
 
 PACKAGES = ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "safetensors", "tokenizers", "numpy", "scikit-learn")
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .._modules.atomic import staged_folder
-from .._modules.paths import default_checkpoint
+from ..checkpoint import default_checkpoint
 from .._modules.provenance import command_line, file_digests
 from ..cards import render_model_card
 from ..constants import CONFIG_NAME, LEVEL2ID, METADATA_NAME, MODEL_CARD_NAME, REFERENCE_NAME

@@ -14,14 +14,14 @@ from accelerate import Accelerator
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .._modules.paths import default_checkpoint
-from .. import __version__
+from ..checkpoint import default_checkpoint
+from ..constants import PACKAGE_VERSION as __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
 from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset, resolve_data_files
 from ..errors import DataError, LCRHubError
 from ..pipeline import LCRPipeline, LCRPredictions
-from ..training import seed_everything
+from .._modules.seeding import seed_everything
 from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
 
 

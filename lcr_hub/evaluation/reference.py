@@ -31,7 +31,8 @@ from ..data import (
     train_validation_split,
 )
 from ..errors import CheckpointError
-from ..features import BaseEncoder, load_encoder, sha256_file
+from .._hashing import sha256_file
+from ..encoding.features import BaseEncoder, load_encoder
 from .metrics import classifier_metrics, detector_metrics
 
 #: Default absolute tolerance on a probability, by the dtype the check runs in.
@@ -55,7 +56,7 @@ def reference_examples() -> list[dict]:
 
 def compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
     """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples."""
-    from ..training import encode_rows
+    from ..encoding.batches import encode_rows
 
     features = encode_rows(encoder, examples, [model.config.layer_index], batch_size=len(examples), progress=False)
     return _head_outputs(model, features)
@@ -63,7 +64,7 @@ def compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.nda
 
 def _head_outputs(model, features) -> np.ndarray:
     """``predict_head`` on cached states cast to the model's dtype (the states are not modified)."""
-    from ..training import EncodedRows, predict_head
+    from ..encoding.batches import EncodedRows, predict_head
 
     model_dtype = next(model.parameters()).dtype
     cast = {layer: [s.to(model_dtype) for s in states] for layer, states in features.states.items()}
@@ -79,8 +80,8 @@ class _SharedStates:
         self._states: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
 
     def of(self, examples: list[dict], layer: int):
-        """:class:`~lcr_hub.training.EncodedRows` of ``examples``, encoding only the unseen ones."""
-        from ..training import EncodedRows, encode_rows
+        """:class:`~lcr_hub.encoding.batches.EncodedRows` of ``examples``, encoding only the unseen ones."""
+        from ..encoding.batches import EncodedRows, encode_rows
 
         keys = [(layer, format_example(e["query"], e["documents"], self._separator).text) for e in examples]
         missing = [i for i, key in enumerate(keys) if key not in self._states]
@@ -141,7 +142,7 @@ def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.D
     Example:
         ```python
         >>> import json
-        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> from lcr_hub.checkpoint import default_checkpoint
         >>> folder = default_checkpoint("detector")
         >>> rows, why = held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
         >>> len(rows) if rows is not None else why  # 270 with ../shared/data/lcr-bench beside the repo
@@ -276,7 +277,7 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
     Example:
         ```python
         >>> from lcr_hub import LCRDetector
-        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> from lcr_hub.checkpoint import default_checkpoint
         >>> detector = LCRDetector.from_pretrained(default_checkpoint("detector"))
         >>> [r["ok"] for r in validate_models([detector], recompute_figures=False)]
         [True]
@@ -350,7 +351,7 @@ def validate_checkpoints(
 
     Example:
         ```python
-        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [r["ok"] for r in validate_checkpoints([default_checkpoint("detector")], recompute_figures=False)]
         [True]
         ```

@@ -16,9 +16,9 @@ from typing import Any
 import torch
 
 from .._modules.atomic import staged_folder
-from ..configuration_lcr import LCRDetectorConfig, LCRRefinementConfig
+from ..models.configuration_lcr import LCRDetectorConfig, LCRRefinementConfig
 from ..errors import CheckpointError
-from ..modeling_lcr import LCRDetector, LCRRefinement
+from ..models.modeling_lcr import LCRDetector, LCRRefinement
 
 DETECTOR_KEYS = frozenset({"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"})
 REFINEMENT_KEYS = frozenset({"w_up.weight", "w_down.weight"})

@@ -31,7 +31,7 @@ from huggingface_hub.errors import (
 )
 
 from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
-from ..features import sha256_file
+from .._hashing import sha256_file
 from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
 from .registry import COMMIT_RE, FileDigest, Variant, find_release
 from .verify import FileCheck, check_folder, evict, folder_files, read_manifest, recorded_digests
@@ -140,7 +140,7 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
 
     Example:
         ```python
-        >>> from lcr_hub._modules.paths import default_checkpoint
+        >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
         ['model.safetensors']
         ```

@@ -21,7 +21,7 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from ..cards import render_model_card
-from ..configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
+from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
 from ..constants import CONFIG_NAME, DEFAULT_REPO_ID, METADATA_NAME, MODEL_CARD_NAME, REMOTE_CODE_FILES, WEIGHTS_NAME
 from ..errors import PublishError
 from .._modules.atomic import staged_folder
@@ -128,8 +128,8 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
         for name in names:
             if name not in regenerated and "/" not in name and not name.startswith("."):
                 shutil.copyfile(source / name, staging / name)
-        for name in REMOTE_CODE_FILES:
-            shutil.copyfile(PACKAGE_DIR / name, staging / name)
+        for name, package_path in REMOTE_CODE_FILES.items():
+            shutil.copyfile(PACKAGE_DIR / package_path, staging / name)
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         (staging / MODEL_CARD_NAME).write_text(card)
         digests = write_manifest(staging)

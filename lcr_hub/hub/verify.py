@@ -11,8 +11,8 @@ import json
 
 from ..constants import CHECKSUMS_NAME, METADATA_NAME, SHA256_HEX, WEIGHTS_NAME
 from ..errors import CheckpointError
-from .._modules import stamps
-from ..features import sha256_file
+from .. import _hashing as stamps
+from .._hashing import sha256_file
 from .registry import FileDigest
 
 
@@ -67,7 +67,7 @@ def check_folder(
         exact: Also report files that ``expected`` does not list (``unexpected``).
         rehash: Read and hash every byte of every file. By default (what loading does) a
             file whose verification stamp matches (same path, device, inode, size, mtime and
-            ctime as when it was last hashed; see ``lcr_hub._modules.stamps``) is not read
+            ctime as when it was last hashed; see ``lcr_hub._hashing``) is not read
             again. ``lcr-hub verify`` passes True: it is the explicit full check.
 
     Returns:

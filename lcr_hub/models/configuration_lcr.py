@@ -16,12 +16,12 @@ from typing import Any
 
 from transformers import PreTrainedConfig
 
-from .errors import ConfigError
-
-# Conflict levels; ids are fixed by the LCR spec.
-LEVEL_LABELS: tuple[str, ...] = ("L1_temporal", "L2_numerical", "L3_entity", "L4_semantic")
-ID2LABEL: dict[int, str] = dict(enumerate(LEVEL_LABELS))
-LABEL2ID: dict[str, int] = {label: i for i, label in ID2LABEL.items()}
+try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
+    from lcr_hub.constants import ID2LABEL, LABEL2ID, LEVEL_LABELS
+    from lcr_hub.errors import ConfigError
+except ImportError:  # uploaded as remote code beside constants.py and errors.py
+    from .constants import ID2LABEL, LABEL2ID, LEVEL_LABELS  # type: ignore[no-redef]
+    from .errors import ConfigError  # type: ignore[no-redef]
 
 DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
 CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")

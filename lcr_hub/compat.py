@@ -2,7 +2,7 @@
 
 ``LCRModelLoader`` and ``CalibrationValidator`` keep the names and arguments of the
 original release's checkpoints README. Everything they do is done by the package:
-locating folders (:func:`lcr_hub._modules.paths.component_folder`), sha256 verification
+locating folders (:func:`lcr_hub.hub.layout.component_folder`), sha256 verification
 (:mod:`lcr_hub.hub.loading`), ``from_pretrained``, the environment checks
 (:func:`lcr_hub.env.compatibility_report`) and the reference-output / calibration checks of
 ``lcr-hub validate`` (:func:`lcr_hub.evaluation.reference.validate_models`).
@@ -27,14 +27,14 @@ from typing import Any, Callable
 
 import torch
 
-from ._modules.paths import component_folder, unavailable_hint
+from .hub.layout import component_folder, unavailable_hint
 from .constants import COMPONENTS, DEFAULT_VARIANT, PRECISIONS
 from .env import EnvironmentReport, compatibility_report, describe_verified, resolve_device
 from .errors import CalibrationDriftError, CheckpointError, ConfigError, IncompatibleEnvironmentError
 from .evaluation.reference import DRIFT_MESSAGE, format_validation, validate_models
 from .hub.loading import fetch_verified, verify_local_checkpoint
 from .hub.registry import get_variant
-from .modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement
+from .models.modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement
 
 _CLASSES = {"detector": LCRDetector, "refinement": LCRRefinement, "classifier": LCRClassifier}
 

@@ -29,15 +29,15 @@ import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
-from ._modules.atomic import staged_folder
-from ._modules.hooks import LCRHooks, hooked_block
-from ._modules.placement import execution_device
-from .configuration_lcr import LCRRefinementConfig
-from .data import uses_chat_template
-from .errors import CheckpointError, ConfigError, DataError
-from .features import CausalLMBase, load_causal_base
-from .modeling_lcr import LCRRefinement
-from .training import TrainingRun, _finish, _prepare
+from .._modules.atomic import staged_folder
+from .._modules.hooks import LCRHooks, hooked_block
+from .._modules.placement import execution_device
+from ..models.configuration_lcr import LCRRefinementConfig
+from ..data import uses_chat_template
+from ..errors import CheckpointError, ConfigError, DataError
+from ..encoding.features import CausalLMBase, load_causal_base
+from ..models.modeling_lcr import LCRRefinement
+from .runs import TrainingRun, _finish, _prepare
 
 OPTIMIZER_NAME = "optimizer.safetensors"
 TRAINER_STATE_NAME = "trainer_state.json"

@@ -40,8 +40,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from ..constants import CACHE_ENV, DEFAULT_CACHE_DIR, SHA256_HEX, STAMP_RACY_NS, STAMPS_DIRNAME
-from ..features import sha256_file
+from .constants import CACHE_ENV, DEFAULT_CACHE_DIR, SHA256_HEX, STAMP_RACY_NS, STAMPS_DIRNAME
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +53,35 @@ _STAT_FIELDS = ("dev", "ino", "size", "mtime_ns", "ctime_ns")
 _O_PATH: int = getattr(os, "O_PATH", 0)
 _PROC_FD = "/proc/self/fd"
 _MAX_STAMP_BYTES = 4096
+
+
+_HASH_CHUNK = 8 * 1024 * 1024
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Return the hex sha256 digest of a file, read in 8 MiB chunks.
+
+    Args:
+        path: The file to hash.
+
+    Returns:
+        The lowercase hex digest.
+
+    Example:
+        ```python
+        >>> import tempfile, os
+        >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+        ...     _ = f.write(b"abc")
+        >>> sha256_file(f.name)
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+        >>> os.remove(f.name)
+        ```
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def stamps_dir() -> Path:
@@ -181,7 +209,7 @@ def file_sha256(path: str | os.PathLike) -> str:
         The lowercase hex sha256 of the file's bytes.
 
     Raises:
-        OSError: The file cannot be stat'ed or read (as :func:`~lcr_hub.features.sha256_file`).
+        OSError: The file cannot be stat'ed or read (as :func:`sha256_file`).
             Stamp cache errors are never raised.
 
     Example:

@@ -1,38 +1,13 @@
-"""Where the embedded checkpoints live."""
+"""Local folders in the Hub repo's layout: ``<root>/<component>/<variant>``."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from ..constants import CHECKPOINTS_ENV, COMPONENTS, CONFIG_NAME, DEFAULT_VARIANT
+from ..constants import COMPONENTS, CONFIG_NAME, DEFAULT_VARIANT
 from ..errors import CheckpointError
-
-#: The repository holding this package (an editable install, or a source checkout).
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: The repository's `checkpoints/` folder.
-REPO_CHECKPOINTS = REPO_ROOT / "checkpoints"
-
-
-def checkpoints_root() -> Path:
-    """The folder holding the embedded checkpoints: ``$LCR_HUB_CHECKPOINTS`` or the repo's."""
-    return Path(os.environ.get(CHECKPOINTS_ENV) or REPO_CHECKPOINTS)
-
-
-def default_checkpoint(component: str) -> Path:
-    """The embedded checkpoint folder of a component (``detector`` or ``classifier``).
-
-    Raises:
-        CheckpointError: The folder is missing (lcr_hub was installed without its repo).
-    """
-    path = checkpoints_root() / component
-    if not (path / CONFIG_NAME).is_file():
-        raise CheckpointError(
-            f"The embedded {component} checkpoint is not at {path}. Install lcr_hub from its "
-            f"repository with `pip install -e .`, set {CHECKPOINTS_ENV} to the folder holding "
-            f"`{component}/`, or pass a checkpoint folder explicitly."
-        )
-    return path
+from .registry import list_variants
 
 
 def component_folder(root: str | os.PathLike, component: str, variant: str | None = None) -> Path:
@@ -56,7 +31,8 @@ def component_folder(root: str | os.PathLike, component: str, variant: str | Non
 
     Example:
         ```python
-        >>> component_folder(REPO_CHECKPOINTS, "classifier").name
+        >>> from lcr_hub.checkpoint import EMBEDDED_CHECKPOINTS
+        >>> component_folder(EMBEDDED_CHECKPOINTS, "classifier").name
         'classifier'
         ```
     """
@@ -83,13 +59,9 @@ def component_folder(root: str | os.PathLike, component: str, variant: str | Non
 
 def unavailable_hint(component: str) -> str:
     """How to get a component's checkpoint: the released variants, or why there are none."""
-    from ..hub.registry import list_variants
-
     released = sorted(v.name for v in list_variants() if v.name.startswith(f"{component}/"))
     if released:
         return f"Released {component} variants: {released} (download with `hf download` or load by Hub repo id)."
-    script = REPO_ROOT / "scripts" / f"train_{component}.py"
-    how = (f"train one with `python {script.relative_to(REPO_ROOT)} --help`" if script.is_file()
-           else "no training script for it ships in this repository yet")
+    how = "train one (see the README's training section)"
     return (f"This release has no {component} checkpoint: neither the embedded checkpoints nor lcr_hub's registry "
             f"of released variants hold one; {how}. Pass a folder holding {component}/config.json to use your own.")

@@ -8,7 +8,6 @@ reads the prompt the LCR system gives it (:func:`lcr_hub.data.format_prompt`).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -19,15 +18,15 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
-from .constants import (
+from ..constants import (
     DEFAULT_ENCODER_ID,
     DEFAULT_ENCODER_PACKAGE,
     DEFAULT_ENCODER_REVISION,
     DEFAULT_ENCODER_WEIGHTS_SHA256,
     WEIGHTS_NAME,
 )
-from ._modules.placement import decoder_blocks, execution_device
-from .data import (
+from .._modules.placement import decoder_blocks, execution_device
+from ..data import (
     FormattedExample,
     document_separator,
     format_example,
@@ -35,32 +34,8 @@ from .data import (
     tokenize_examples,
     uses_chat_template,
 )
-from .errors import ConfigError, DataError, EncoderError, IntegrityError
-
-_HASH_CHUNK = 8 * 1024 * 1024
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Return the hex sha256 digest of a file, read in 8 MiB chunks.
-
-    Args:
-        path: The file to hash.
-
-    Returns:
-        The lowercase hex digest.
-
-    Example:
-        ```python
-        >>> sha256_file("checkpoints/detector/model.safetensors")  # doctest: +SKIP
-        '3f1c...'
-        ```
-    """
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
+from .._hashing import sha256_file
+from ..errors import ConfigError, DataError, EncoderError, IntegrityError
 
 @lru_cache(maxsize=None)
 def _verified_default_encoder_path() -> Path:
@@ -321,7 +296,7 @@ def load_encoder(
 
     Example:
         ```python
-        >>> from lcr_hub.features import load_encoder
+        >>> from lcr_hub.encoding.features import load_encoder
         >>> encoder = load_encoder()
         >>> encoder.model.config.hidden_size
         384

@@ -22,9 +22,13 @@ from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
-from .errors import CheckpointError, ConfigError
+try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
+    from lcr_hub.constants import WEIGHTS_NAME
+    from lcr_hub.errors import CheckpointError, ConfigError
+except ImportError:  # uploaded as remote code beside constants.py and errors.py
+    from .constants import WEIGHTS_NAME  # type: ignore[no-redef]
+    from .errors import CheckpointError, ConfigError  # type: ignore[no-redef]
 
-_WEIGHTS_NAME = "model.safetensors"  # = constants.WEIGHTS_NAME; kept here so this file works as remote code
 
 
 # --------------------------------------------------------------------------- outputs
@@ -84,15 +88,15 @@ class LCRClassifierOutput(ModelOutput):
 # --------------------------------------------------------------------------- base class
 
 
-def _lcr_hub_verifier():
-    """lcr_hub's download-and-verify hook, or None where this file runs as remote code without lcr_hub."""
-    try:  # (transformers' remote-code import check skips imports inside try blocks)
-        from lcr_hub.hub.loading import resolve_verified
-    except ModuleNotFoundError as error:
-        if error.name != "lcr_hub" or __package__ == "lcr_hub":
-            raise
+def _installed_resolver():
+    """As remote code: the source resolver of an installed lcr_hub, or None without one."""
+    if __name__.startswith("lcr_hub."):
         return None
-    return resolve_verified
+    try:  # (transformers' remote-code import check skips imports inside try blocks)
+        from lcr_hub.models.modeling_lcr import _LCRPreTrainedModel as installed
+    except ImportError:
+        return None
+    return installed.source_resolver
 
 
 class _LCRPreTrainedModel(PreTrainedModel):
@@ -100,6 +104,11 @@ class _LCRPreTrainedModel(PreTrainedModel):
 
     main_input_name = "hidden_states"
     supports_gradient_checkpointing = False
+    #: Called as ``source_resolver(name_or_path, kwargs)`` before transformers reads anything:
+    #: it pops the download arguments it handles from ``kwargs`` and returns an object with
+    #: ``path`` (a verified local folder), ``repo_id`` and ``commit``. ``import lcr_hub`` sets it
+    #: to the hub's verified download; these models know nothing of the hub themselves.
+    source_resolver = None
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *args: Any, **kwargs: Any):
@@ -123,7 +132,7 @@ class _LCRPreTrainedModel(PreTrainedModel):
         if kwargs.get("subfolder"):
             where = f"{where}/{kwargs['subfolder']}"
         source = None
-        resolve_verified = _lcr_hub_verifier()
+        resolve_verified = _LCRPreTrainedModel.source_resolver or _installed_resolver()
         if resolve_verified is not None:
             source = resolve_verified(pretrained_model_name_or_path, kwargs)
             pretrained_model_name_or_path = source.path
@@ -161,7 +170,7 @@ class _LCRPreTrainedModel(PreTrainedModel):
         model.lcr_source = source
         if problems:
             raise CheckpointError(
-                f"{where}/{_WEIGHTS_NAME} does not match {where}/config.json "
+                f"{where}/{WEIGHTS_NAME} does not match {where}/config.json "
                 f"({cls.config_class.model_type}): " + "; ".join(problems) + ". "
                 "Check that config.json belongs to these weights (hidden_size and the "
                 "layer sizes), or re-save the model with save_pretrained()."
@@ -177,7 +186,7 @@ class LCRMixingLayer(nn.Module):
 
     ``x = norm(x + attention(x))``, then ``x = norm(x + W_out(gelu(W_in(x))))``, with
     padding masked out of the attention. The tensor names follow BERT's roles so that a
-    BERT-style base block can be copied in (see ``lcr_hub.training.copy_bert_layer``).
+    BERT-style base block can be copied in (see ``lcr_hub.training.heads.copy_bert_layer``).
     """
 
     def __init__(self, config: LCRDetectorConfig) -> None:

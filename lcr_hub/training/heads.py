@@ -1,0 +1,238 @@
+"""Training loops of the detector and classifier heads on cached encoder states."""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..encoding.batches import EncodedRows, length_sorted_batches
+from ..errors import ConfigError
+from ..models.modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
+
+
+
+#: Trainable blocks of the embedded detector, initialised from the encoder's blocks after
+#: ``layer_index``. With 0 (a head on frozen features) the detector learned the benchmark's
+#: templates: 0.70-0.74 accuracy on the natural set even with generated training data.
+#: Detectors on causal bases have none (their blocks are not BERT-style and large).
+DETECTOR_MIXING_LAYERS = 1
+
+#: Peak learning rate of the mixing block. At 5e-5 (detector-minilm-v4) the block barely moved
+#: in 4 epochs: training loss 0.13 at the end, and 0.903 accuracy on generated rows of another
+#: seed, so it underfitted even its own kind of data. At 2e-4 the loss ends at 0.06-0.07.
+DETECTOR_MIXER_LEARNING_RATE = 2e-4
+
+#: Weight of the detector's pair loss (see ``train_head``'s ``pair_targets``) beside the
+#: per-example loss. With the mixer at 5e-5 it cost the benchmark (dev validation F1 0.964);
+#: at 2e-4, on the same data, natural accuracy 0.856 -> 0.866 and dev F1 0.993 -> 0.987.
+PAIR_LOSS_WEIGHT = 0.2
+
+
+def _train_loop(
+    model: nn.Module,
+    n: int,
+    loss_of_batch: Callable[[list[int]], torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    parameter_groups: list[dict],
+    weight_decay: float,
+    seed: int,
+    desc: str,
+    progress: bool,
+    lengths: Sequence[int] | None = None,
+) -> list[float]:
+    """AdamW + one-cycle over ``parameter_groups`` (each with its own ``lr``).
+
+    Batches are random subsets each epoch, or, when ``lengths`` is given, fixed groups of
+    similar length visited in a random order (less padding for heads that attend over the
+    whole prompt).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(parameter_groups, weight_decay=weight_decay)
+    buckets = length_sorted_batches(lengths, batch_size) if lengths is not None else None
+    steps_per_epoch = len(buckets) if buckets is not None else (n + batch_size - 1) // batch_size
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=[group["lr"] for group in parameter_groups],
+        total_steps=max(epochs * steps_per_epoch, 1), pct_start=0.1,
+    )
+    history = []
+    model.train()
+    with tqdm(total=epochs * steps_per_epoch, desc=desc, unit="batch", disable=not progress) as bar:
+        for _ in range(epochs):
+            if buckets is not None:
+                batches = [buckets[k] for k in torch.randperm(len(buckets), generator=generator).tolist()]
+            else:
+                order = torch.randperm(n, generator=generator).tolist()
+                batches = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+            total = 0.0
+            for batch in batches:
+                loss = loss_of_batch(batch)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                total += float(loss.detach()) * len(batch)
+                bar.update(1)
+            history.append(total / max(n, 1))
+            bar.set_postfix(loss=f"{history[-1]:.4f}")
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def copy_bert_layer(target: LCRMixingLayer, block: nn.Module) -> None:
+    """Copy a BERT-style encoder block (``BertLayer`` layout) into a detector mixing layer.
+
+    Args:
+        target: The mixing layer to overwrite.
+        block: A block with ``attention.self.{query,key,value}``, ``attention.output.{dense,
+            LayerNorm}``, ``intermediate.dense`` and ``output.{dense,LayerNorm}``.
+
+    Raises:
+        ConfigError: The block does not have that layout or its sizes differ.
+    """
+    pairs = {
+        "query": "attention.self.query", "key": "attention.self.key", "value": "attention.self.value",
+        "attention_output": "attention.output.dense", "attention_norm": "attention.output.LayerNorm",
+        "intermediate": "intermediate.dense", "output": "output.dense", "output_norm": "output.LayerNorm",
+    }
+    for name, source_name in pairs.items():
+        source = block.get_submodule(source_name) if _has_submodule(block, source_name) else None
+        mine = getattr(target, name)
+        if source is None or source.weight.shape != mine.weight.shape:
+            raise ConfigError(
+                f"Cannot initialise the detector's mixing layer from {type(block).__name__}: expected a BERT-style "
+                f"block with '{source_name}' of shape {tuple(mine.weight.shape)}. Use mixing_layers=0 for this base."
+            )
+        mine.load_state_dict(source.state_dict())
+
+
+def _has_submodule(module: nn.Module, name: str) -> bool:
+    try:
+        module.get_submodule(name)
+    except AttributeError:
+        return False
+    return True
+
+
+def document_pair_targets(documents: Sequence[Mapping[str, str]]) -> torch.Tensor:
+    """Targets of the detector's pair loss for one example's documents.
+
+    A conflicting row's label only says that *some* pair of its documents disagrees. Its
+    annotations say more: two documents with the same answer agree (a value and its rewording,
+    a value and a document that does not state it), and two documents that both state their
+    answers, and different ones, disagree. A document "states" its answer when the answer's
+    text appears in it (case-insensitively); a pair where one document has a different answer
+    but does not state it (a distractor, a rewording such as "five kilometres") stays unknown.
+
+    Args:
+        documents: The example's documents, each with ``text`` and ``answer``.
+
+    Returns:
+        A ``(len(documents), len(documents))`` long tensor: 0 agree, 1 disagree, -1 unknown.
+
+    Example:
+        ```python
+        >>> from lcr_hub.training import document_pair_targets
+        >>> document_pair_targets([{"text": "It opened in 1911.", "answer": "1911"},
+        ...                        {"text": "It opened in 1914.", "answer": "1914"},
+        ...                        {"text": "A fine old hall.", "answer": "1911"}]).tolist()
+        [[0, 1, 0], [1, 0, -1], [0, -1, 0]]
+        ```
+    """
+    answers = [doc["answer"] for doc in documents]
+    states = [bool(a.strip()) and a.strip().lower() in doc["text"].lower() for a, doc in zip(answers, documents)]
+    n = len(documents)
+    targets = torch.full((n, n), -1, dtype=torch.long)
+    for i in range(n):
+        for j in range(n):
+            if answers[i] == answers[j]:
+                targets[i, j] = 0
+            elif states[i] and states[j]:
+                targets[i, j] = 1
+    return targets
+
+
+def train_head(
+    model: LCRDetector | LCRClassifier,
+    features: EncodedRows,
+    labels: Sequence[int],
+    *,
+    epochs: int = 30,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    mixer_learning_rate: float = DETECTOR_MIXER_LEARNING_RATE,
+    weight_decay: float = 0.1,
+    seed: int = 42,
+    progress: bool = True,
+    pair_targets: Sequence[torch.Tensor] | None = None,
+) -> list[float]:
+    """Train a detector or a frozen-encoder classifier head on cached encoder states.
+
+    A detector with mixing layers (``config.mixing_layers > 0``) trains them at
+    ``mixer_learning_rate`` (they start from the base's own blocks and need small steps),
+    in bfloat16 autocast (several times faster on CPUs with AMX/AVX-512 BF16, and exactly
+    repeatable on one machine), with batches of similar length.
+
+    Args:
+        model: A freshly initialised :class:`LCRDetector` or :class:`LCRClassifier`
+            (``freeze_encoder=True``); trained in place and left in eval mode.
+        features: Output of :func:`encode_rows` holding ``model.config.layer_index``.
+        labels: Targets aligned with ``features``: 0/1 for the detector, level ids 0..3
+            for the classifier.
+        epochs, batch_size, learning_rate, weight_decay: Optimisation (AdamW, one-cycle).
+        mixer_learning_rate: Peak learning rate of a detector's mixing layers.
+        seed: Seed of the batch order and dropout.
+        progress: Show a progress bar.
+        pair_targets: For a ``pooling="documents"`` detector, each example's matrix from
+            :func:`document_pair_targets`. Every pair of documents marked 0 is then also
+            trained towards "no conflict" and every pair marked 1 towards "conflict" (weight
+            :data:`PAIR_LOSS_WEIGHT`), so the comparison is taught which pair disagrees rather
+            than only that some pair does.
+
+    Returns:
+        The mean training loss of each epoch.
+    """
+    torch.manual_seed(seed)
+    dtype = torch.float32 if isinstance(model, LCRDetector) else torch.long
+    y = torch.tensor(list(labels), dtype=dtype)
+    layer = model.config.layer_index
+    mixer = getattr(model, "mixer", None) or nn.ModuleList()
+    mixer_ids = {id(p) for p in mixer.parameters()}
+    groups = [{"params": [p for p in model.parameters() if id(p) not in mixer_ids], "lr": learning_rate}]
+    if len(mixer):
+        groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
+
+    def loss_of_batch(indices: list[int]) -> torch.Tensor:
+        x, attention, documents = features.batch(layer, indices)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
+            out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
+        if pair_targets is None:
+            return out.loss
+        num_docs = max(int(documents.max()) + 1, 1)
+        first, second = torch.triu_indices(num_docs, num_docs, 1)
+        targets = torch.full((len(indices), first.numel()), -1, dtype=torch.long)
+        for row, i in enumerate(indices):
+            square = torch.full((num_docs, num_docs), -1, dtype=torch.long)
+            given = pair_targets[i][:num_docs, :num_docs]
+            square[: given.shape[0], : given.shape[1]] = given
+            targets[row] = square[first, second]
+        known = targets >= 0
+        if not known.any():
+            return out.loss
+        pair_loss = nn.functional.binary_cross_entropy_with_logits(
+            out.pair_logits[known].float(), targets[known].float()
+        )
+        return out.loss + PAIR_LOSS_WEIGHT * pair_loss
+
+    lengths = [s.shape[0] for s in features.states[layer]] if len(mixer) else None
+    return _train_loop(
+        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
+        weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
+        lengths=lengths,
+    )
+

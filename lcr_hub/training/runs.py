@@ -1,0 +1,294 @@
+"""Training of the embedded detector and classifier heads on a frozen base encoder.
+
+The encoder runs once per example (``encode_rows``); the heads then train on the cached
+states, so an epoch costs milliseconds. Everything is seeded and runs the same batches in
+the same order, so re-running a command on the same machine reproduces the weights'
+sha256.
+"""
+
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import datasets
+import torch
+
+from .._hashing import sha256_file
+from .._modules.atomic import staged_folder
+from .._modules.provenance import command_line, file_digests, framework, hardware
+from .._modules.seeding import seed_everything
+from ..cards import render_model_card
+from ..constants import (
+    LEVEL2ID,
+    METADATA_NAME,
+    MODEL_CARD_NAME,
+    SPLIT_ROLE,
+    VALIDATION_SET,
+    WEIGHTS_NAME,
+)
+from ..data import (
+    LCR_FEATURES,
+    build_detection_dataset,
+    load_lcr_dataset,
+    resolve_data_files,
+    train_validation_split,
+)
+from ..encoding.batches import encode_rows, predict_head
+from ..encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
+from ..errors import ConfigError
+from ..evaluation.metrics import classifier_metrics, detector_metrics
+from ..evaluation.reference import write_reference
+from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
+from ..models.modeling_lcr import LCRClassifier, LCRDetector
+from .heads import (
+    DETECTOR_MIXER_LEARNING_RATE,
+    DETECTOR_MIXING_LAYERS,
+    PAIR_LOSS_WEIGHT,
+    copy_bert_layer,
+    document_pair_targets,
+    train_head,
+)
+
+# --------------------------------------------------------------------------- full runs
+
+
+@dataclass
+class TrainingRun:
+    """What a training command needs to know.
+
+    Attributes:
+        data: LCR JSONL files or folders split by id into train and validation parts (the
+            benchmark's dev split in the shipped runs); the validation part is reported as
+            ``validation["benchmark_dev"]``.
+        output: The checkpoint folder to write (replaced atomically).
+        extra_train: Conflict rows used for training only (e.g. generated conflicts); each
+            gives a positive and, through its consistent twin, a negative.
+        consistent: Rows whose documents all agree, used as extra negatives (detector only).
+        report: Named sets reported in the metadata and never trained on, e.g.
+            ``{"natural": ["data/natural/validation.jsonl"]}``.
+        seed: Seed of the split, initialisation and batch order.
+        validation_fraction: Share of ids (per level) of ``data`` held out for validation.
+        epochs, batch_size, learning_rate: Optimisation.
+        encode_batch_size: Rows per encoder pass.
+        layer_index: Encoder layer the head reads (default: half the encoder's depth).
+        progress: Show progress bars.
+        base: A causal LM (Hub id or folder) whose hidden states the head reads, on the
+            prompt the LCR system gives it; None for the embedded encoder.
+        base_revision: The causal LM's revision.
+        dtype: The causal LM's dtype (``float32``, ``float16``, ``bfloat16``).
+        pooling: Detector pooling (default ``documents`` on the embedded encoder, ``mean``
+            on a causal LM, as the spec says).
+        device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
+            to spread a large base over the GPUs).
+    """
+
+    data: Sequence[str]
+    output: str
+    extra_train: Sequence[str] = ()
+    consistent: Sequence[str] = ()
+    report: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    seed: int = 42
+    validation_fraction: float = 0.2
+    epochs: int | None = None
+    batch_size: int = 32
+    learning_rate: float | None = None
+    encode_batch_size: int = 32
+    layer_index: int | None = None
+    progress: bool = True
+    base: str | None = None
+    base_revision: str | None = None
+    dtype: str | None = None
+    pooling: str | None = None
+    device_map: str | None = None
+
+
+@dataclass
+class _RunData:
+    files: list[dict]
+    train: list[dict]  # conflicting rows used for training
+    negatives: list[dict]  # consistent rows (label 0), detector only
+    evaluation: dict[str, list[dict]]  # name -> conflicting rows, never trained on
+    encoder: BaseEncoder
+    layer: int
+
+
+def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
+    """Seed, load and split the data, and load the base (unless ``base`` is given)."""
+    seed_everything(run.seed)
+    files: list[dict] = []
+
+    def load(paths: Sequence[str], role: str) -> datasets.Dataset:
+        resolved = resolve_data_files(paths)
+        files.extend({**digest, "role": role} for digest in file_digests(resolved))
+        return load_lcr_dataset(resolved)
+
+    train_rows, validation_rows = train_validation_split(
+        load(run.data, SPLIT_ROLE), validation_fraction=run.validation_fraction, seed=run.seed
+    )
+    train = train_rows.to_list() + (load(run.extra_train, "train").to_list() if run.extra_train else [])
+    negatives = load(run.consistent, "train-negatives").to_list() if run.consistent else []
+    evaluation = {VALIDATION_SET: validation_rows.to_list()}
+    for name, paths in run.report.items():
+        evaluation[name] = load(paths, f"report:{name}").to_list()
+    encoder = base or (load_encoder() if run.base is None else _load_causal(run))
+    n_layers = encoder.model.config.get_text_config().num_hidden_layers
+    layer = run.layer_index if run.layer_index is not None else n_layers // 2
+    return _RunData(files, train, negatives, evaluation, encoder, layer)
+
+
+def _load_causal(run: TrainingRun) -> CausalLMBase:
+    """The causal LM of ``run.base`` on this process's device (one process: feature extraction is not sharded)."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.num_processes > 1:
+        raise ConfigError(
+            "Detector and classifier training on a causal LM runs in one process (it extracts features once, "
+            "then trains a small head). Launch it without --num_processes, and spread a large base over "
+            "several GPUs with --device-map auto instead."
+        )
+    return load_causal_base(run.base, run.base_revision, device=state.device, dtype=run.dtype, device_map=run.device_map)
+
+
+def _detection_examples(rows: list[dict]) -> list[dict]:
+    return build_detection_dataset(datasets.Dataset.from_list(rows, features=LCR_FEATURES)).to_list() if rows else []
+
+
+def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics: dict, history: list[float],
+            hyper: dict, n_train: int) -> dict:
+    with staged_folder(run.output) as staging:
+        model.save_pretrained(staging)
+        metadata = {
+            "component": component,
+            "command": command_line(),
+            "seed": run.seed,
+            "config": model.config.to_dict(),
+            "training": {**hyper, "loss_history": history},
+            "data": {
+                "files": prepared.files,
+                "split": {"by": "id", "stratified_by": "conflict_level", "validation_fraction": run.validation_fraction, "seed": run.seed},
+                "n_train_examples": n_train,
+            },
+            "framework": framework(),
+            "hardware": hardware(prepared.encoder.device),
+            "validation": metrics,
+            "weights_sha256": sha256_file(staging / WEIGHTS_NAME),
+        }
+        (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
+        (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
+        if isinstance(model, (LCRDetector, LCRClassifier)):  # probabilities to pin; the refinement has none
+            write_reference(staging, model, prepared.encoder)
+    return metadata
+
+
+def train_detector(run: TrainingRun) -> dict:
+    """Train the detector on a frozen base: the embedded encoder (``documents`` pooling, with
+    :data:`DETECTOR_MIXING_LAYERS` mixing blocks), or the causal LM ``run.base`` (``mean``
+    pooling unless ``run.pooling`` says otherwise).
+
+    Splits ``run.data`` by id (stratified per level, ``run.seed``), builds consistent twins
+    of every conflicting row, adds ``run.consistent`` rows as negatives, encodes every
+    example once, trains the head, measures it on the validation part and on each
+    ``run.report`` set, and writes ``run.output`` (config, weights, metadata, model card).
+
+    Args:
+        run: The run's settings.
+
+    Returns:
+        The metadata written beside the weights.
+    """
+    prepared = _prepare(run)
+    train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
+    encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    pooling = run.pooling or ("documents" if run.base is None else "mean")
+    encode["mean_only"] = pooling == "mean"
+    train_features = encode_rows(prepared.encoder, train_set, [prepared.layer], desc="Encoding train", **encode)
+    text_config = prepared.encoder.model.config.get_text_config()
+    mixing = DETECTOR_MIXING_LAYERS if run.base is None and pooling == "documents" else 0
+    mixer_shape = dict(num_attention_heads=text_config.num_attention_heads,
+                       mixing_intermediate_size=text_config.intermediate_size,
+                       layer_norm_eps=text_config.layer_norm_eps) if mixing else {}
+    config = LCRDetectorConfig(
+        hidden_size=text_config.hidden_size,
+        pooling=pooling,
+        mixing_layers=mixing,
+        **mixer_shape,
+        layer_index=prepared.layer,
+        base_model_name_or_path=prepared.encoder.name_or_path,
+        base_model_revision=prepared.encoder.revision,
+    )
+    if mixing:
+        hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+                 "mixer_learning_rate": DETECTOR_MIXER_LEARNING_RATE, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
+                 "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
+                 "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + mixing - 1}"}
+    else:
+        hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+                 "weight_decay": 0.1, "optimizer": "AdamW + OneCycleLR", "loss": "binary cross-entropy"}
+    pairs = pooling == "documents"
+    if pairs:
+        hyper["loss"] += (f" + {PAIR_LOSS_WEIGHT} x BCE of document pairs: same answer towards 0, "
+                          "both stating different answers towards 1")
+    torch.manual_seed(run.seed)
+    model = LCRDetector(config)
+    for i, layer in enumerate(model.mixer):
+        copy_bert_layer(layer, prepared.encoder.model.encoder.layer[prepared.layer + i])
+    history = train_head(
+        model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
+        learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper.get("mixer_learning_rate", 0.0),
+        weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
+        pair_targets=[document_pair_targets(row["documents"]) for row in train_set] if pairs else None,
+    )
+    metrics = {}
+    for name, rows in prepared.evaluation.items():
+        examples = _detection_examples(rows)
+        features = encode_rows(prepared.encoder, examples, [prepared.layer], desc=f"Encoding {name}", **encode)
+        metrics[name] = detector_metrics(
+            [e["label"] for e in examples], predict_head(model, features), [e["conflict_level"] for e in examples],
+            config.threshold,
+        )
+    return _finish(run, model, "detector", prepared, metrics, history, hyper, len(train_set))
+
+
+def train_embedded_classifier(run: TrainingRun) -> dict:
+    """Train the embedded taxonomy classifier head on the frozen default encoder.
+
+    Same split as :func:`train_detector`; trains on the conflicting rows' formatted
+    text (query and documents, never the annotations), measures macro-F1 on the validation
+    part and on each ``run.report`` set, and writes ``run.output``. ``run.consistent`` rows
+    have no level and are not used.
+
+    Args:
+        run: The run's settings.
+
+    Returns:
+        The metadata written beside the weights.
+    """
+    prepared = _prepare(run)
+    config = LCRClassifierConfig(
+        hidden_size=prepared.encoder.model.config.get_text_config().hidden_size,
+        layer_index=prepared.layer,
+        freeze_encoder=True,
+        base_model_name_or_path=prepared.encoder.name_or_path,
+        base_model_revision=prepared.encoder.revision,
+    )
+    encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
+    train_features = encode_rows(prepared.encoder, prepared.train, [prepared.layer], desc="Encoding train", **encode)
+    hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
+             "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
+             "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
+    torch.manual_seed(run.seed)
+    model = LCRClassifier(config)
+    history = train_head(
+        model, train_features, [LEVEL2ID[row["conflict_level"]] for row in prepared.train], epochs=hyper["epochs"],
+        batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
+        seed=run.seed, progress=run.progress,
+    )
+    metrics = {}
+    for name, rows in prepared.evaluation.items():
+        features = encode_rows(prepared.encoder, rows, [prepared.layer], desc=f"Encoding {name}", **encode)
+        metrics[name] = classifier_metrics([LEVEL2ID[row["conflict_level"]] for row in rows], predict_head(model, features))
+    return _finish(run, model, "classifier", prepared, metrics, history, hyper, len(prepared.train))
