@@ -53,8 +53,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..constants import LEVELS, MAX_DOCUMENTS
-from .twins import make_consistent_twin
+from ...constants import LEVELS, MAX_DOCUMENTS
+from ..twins import make_consistent_twin
 
 __all__ = [
     "CONFLICT_TYPES",
