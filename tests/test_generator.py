@@ -143,7 +143,7 @@ def test_twins_hold_no_conflicting_value(rows):
 
 def test_sample_has_distractors_and_rewordings(rows):
     claims = set()
-    for topic in generator._L4_TOPICS:
+    for topic in generator.tables._L4_TOPICS:
         for key in ("a", "b", "xa", "xb"):
             claims.update(topic[key])
     l4 = [r for r in rows if r["conflict_level"] == "L4"]
@@ -166,7 +166,7 @@ def test_l4_restatements_state_conflicts_too():
     # Whole-sentence restatements (topic keys ra/rb) must not only ever agree with the gold
     # answer, or "a sentence in its own construction" would mean "no conflict".
     l4 = [row for row in generate_rows(150, seed=42) if row["conflict_level"] == "L4"]
-    claims = {claim for topic in generator._L4_TOPICS for key in ("a", "b", "xa", "xb") for claim in topic[key]}
+    claims = {claim for topic in generator.tables._L4_TOPICS for key in ("a", "b", "xa", "xb") for claim in topic[key]}
     restated = [
         doc for row in l4 for doc in row["documents"]
         if doc["answer"] != row["gold_answer"] and doc["answer"] not in claims
@@ -182,7 +182,7 @@ def test_hedges_and_titles_appear_on_both_sides():
     # "about 1,240" and "Dr Hale" must occur with the gold value and with conflicting ones,
     # so that neither a hedge nor a dropped first name reads as a conflict or as agreement.
     rows = generate_rows(200, seed=42)
-    hedge = re.compile(r"\b(?:" + "|".join(generator._HEDGES) + r") (\S+)", re.IGNORECASE)
+    hedge = re.compile(r"\b(?:" + "|".join(generator.tables._HEDGES) + r") (\S+)", re.IGNORECASE)
     hedged = {"gold": 0, "conflict": 0}
     for row in (r for r in rows if r["conflict_level"] == "L2"):
         for doc in row["documents"]:
@@ -192,7 +192,8 @@ def test_hedges_and_titles_appear_on_both_sides():
                 elif row["gold_answer"] in doc["text"][match.start(1):match.start(1) + len(row["gold_answer"])]:
                     hedged["gold"] += 1
     assert min(hedged.values()) >= 5, hedged
-    titled = [r for r in rows if r["conflict_level"] == "L3" and r["gold_answer"].split()[0] in generator._HONORIFICS]
+    honorifics = generator.tables._HONORIFICS
+    titled = [r for r in rows if r["conflict_level"] == "L3" and r["gold_answer"].split()[0] in honorifics]
     short_forms = [
         doc for row in titled for doc in row["documents"]
         if doc["answer"] == row["gold_answer"] and row["gold_answer"] not in doc["text"]
@@ -206,7 +207,7 @@ def test_short_subjects_appear_on_both_sides():
     # "the trust" for "the Corriston Wildlife Trust" must state the gold claim and conflicting
     # ones, so that a shorter name for the subject reads as neither.
     rows = [r for r in generate_rows(200, seed=42) if r["conflict_level"] == "L4"]
-    forms = {form for forms in generator._L4_SHORT_SUBJECTS.values() for form in forms}
+    forms = {form for forms in generator.tables._L4_SHORT_SUBJECTS.values() for form in forms}
     short = {"gold": 0, "conflict": 0}
     for row in rows:
         for doc in row["documents"]:
@@ -308,7 +309,7 @@ def test_natural_rows_conflict_and_their_twins_build(natural):
 
 
 def test_natural_set_is_independent_of_the_generator(natural):
-    frames = [f for level in LEVELS for f in generator._LEVEL_MODELS[level].frames]
+    frames = [f for level in LEVELS for f in generator.levels._LEVEL_MODELS[level].frames]
     # Fixed wording from the generator's frames and context sentences never appears.
     markers = [
         "is the figure",
@@ -322,11 +323,11 @@ def test_natural_set_is_independent_of_the_generator(natural):
     for marker in markers:
         assert not any(marker in text for text in texts), marker
     # Nor does the fixed wording of the composed asides (their longest literal run, and the predicates).
-    literal_runs = [max(re.split(r"\{\w+\}", frame), key=len).strip(" .,") for frame in generator._ASIDE_FRAMES]
-    predicates = [re.split(r"\{\w+\}", one)[0].strip() for one, _ in generator._ASIDE_PREDICATES]
+    literal_runs = [max(re.split(r"\{\w+\}", frame), key=len).strip(" .,") for frame in generator.tables._ASIDE_FRAMES]
+    predicates = [re.split(r"\{\w+\}", one)[0].strip() for one, _ in generator.tables._ASIDE_PREDICATES]
     for marker in [m for m in literal_runs + predicates if len(m) >= 15]:
         assert not any(marker in text for text in texts), marker
-    places = set(generator.PLACES)
+    places = set(generator.tables.PLACES)
     assert not any(place in text for place in places for text in texts if len(place) > 6)
 
 
