@@ -3,6 +3,8 @@ hand-written training rows."""
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import importlib.util
 import json
 import re
@@ -64,6 +66,39 @@ def test_row_does_not_depend_on_how_many_rows_are_requested():
         assert [r for r in small if r["conflict_level"] == level] == [
             r for r in large if r["conflict_level"] == level
         ][:3]
+
+
+# --- the tables (lcr_hub/data/generator/tables/*.json) ------------------------------------------
+
+#: sha256 of ``generate_rows(40, seed=2024) + generate_consistent_rows(40, seed=2024)`` written by
+#: write_jsonl, computed with the generator as it was before its tables moved to JSON files. Seeded
+#: draws pick table entries by position, so an entry added, removed, reordered or reworded in a
+#: table file changes this digest: update it only for a change meant to change the generated rows.
+SEEDED_ROWS_SHA256 = "3deca550ebf99c26ed9d4347a7e52c3acf854df3e58dc6a42ab38202324679bb"
+
+
+def test_tables_load_and_seeded_rows_match_the_pinned_digest(tmp_path):
+    tables = generator.tables
+    for group in tables.TABLE_GROUPS:
+        loaded = tables.load_tables(group)
+        assert loaded and all(len(table) > 0 for table in loaded.values()), group
+        assert tables.load_tables(group) is loaded  # read once
+    # JSON lists come back as tuples: a topic's name placeholders are filled only in tuples.
+    assert isinstance(tables._L4_TOPICS[0]["a"], tuple)
+    assert isinstance(tables._ASIDE_PREDICATES[0], tuple)
+    path = write_jsonl(generate_rows(40, seed=2024) + generate_consistent_rows(40, seed=2024), tmp_path / "rows.jsonl")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SEEDED_ROWS_SHA256
+
+
+def test_table_files_are_package_data():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["lcr_hub"]
+    files = sorted((REPO / "lcr_hub" / "data" / "generator" / "tables").glob("*.json"))
+    assert [f.stem for f in files] == sorted(generator.tables.TABLE_GROUPS)
+    for file in files:
+        relative = file.relative_to(REPO / "lcr_hub").as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
 
 
 # --- format and loader ----------------------------------------------------------------------

@@ -33,10 +33,20 @@ always gives the same rows, and row *i* does not depend on how many rows are req
 
 Example:
     ```py
+    >>> import tempfile
+    >>> from pathlib import Path
     >>> from lcr_hub.data.generator import generate_rows, generate_consistent_rows, write_jsonl
-    >>> rows = generate_rows(100, seed=42)              # 400 conflicting rows, 100 per level
-    >>> negatives = generate_consistent_rows(200)       # all documents agree (label-0 rows)
-    >>> write_jsonl(rows, "data/generated/conflicts.jsonl")
+    >>> rows = generate_rows(2, seed=42)                # 8 conflicting rows, 2 per level
+    >>> [row["id"] for row in rows[:3]], rows[0]["conflict_type"]
+    (['gen_l1_000000', 'gen_l1_000001', 'gen_l2_000000'], 'temporal')
+    >>> negatives = generate_consistent_rows(4)         # all documents agree (label-0 rows)
+    >>> [row["conflict_level"] for row in negatives]
+    ['L1', 'L2', 'L3', 'L4']
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_jsonl(rows, Path(folder) / "conflicts.jsonl")
+    ...     len(path.read_text(encoding="utf-8").splitlines())
+    8
+
     ```
 
 The package: ``tables.py`` reads the vocabulary, frames and topics from ``tables/*.json``;
