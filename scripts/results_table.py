@@ -43,7 +43,8 @@ def _data_name(report: dict) -> str:
         path = Path(source)
         if path.is_absolute():  # the default (bundled sample) is recorded as an absolute path
             parts = path.parts
-            path = Path(*parts[parts.index("lcr_hub"):]) if "lcr_hub" in parts else Path(path.name)
+            last = len(parts) - 1 - parts[::-1].index("lcr_hub") if "lcr_hub" in parts else None
+            path = Path(*parts[last:]) if last is not None else Path(path.name)
         names.append(f"`{path.as_posix()}`")
     return ", ".join(names)
 
@@ -53,32 +54,29 @@ def _weights(report: dict, component: str) -> str:
     return f"`{digest[:8]}`" if digest else "-"
 
 
-def rows(report: dict) -> list[str]:
-    """The detector's and the classifier's rows of one report."""
+def row(report: dict) -> str:
+    """One report's row: the detector's figures, then the classifier's."""
     d, c = report["detector"], report["classifier"]
-    command = f"`{report['command']}`"
-    data = _data_name(report)
     seconds = report.get("provenance", {}).get("wall_time_s")
     wall = f"{seconds:.0f} s" if seconds is not None else "-"
-    det_levels = ", ".join(f"{lv} {d['per_level'][lv]['accuracy']:.3f}" for lv in LEVELS if lv in d["per_level"])
-    cls_levels = ", ".join(f"{lv} {c['per_level'][lv]['f1']:.3f}" for lv in LEVELS if lv in c["per_level"])
-    return [
-        f"| detector {_weights(report, 'detector')} | {data} | {d['n']} examples | {_with_ci(d, 'accuracy')} | "
-        f"{_f(d['f1'])} | {_f(d.get('auroc'))} | {_f(d['ece'])} | {det_levels} | {command} | {wall} |",
-        f"| classifier {_weights(report, 'classifier')} | {data} | {c['n']} rows | {_with_ci(c, 'accuracy')} | "
-        f"{_f(c['macro_f1'])} | - | {_f(c['ece'])} | {cls_levels} | {command} | {wall} |",
-    ]
+    levels = ", ".join(f"{lv} {d['per_level'][lv]['accuracy']:.3f}" for lv in LEVELS if lv in d["per_level"])
+    return (f"| {_data_name(report)} | {d['n']} / {c['n']} | {_with_ci(d, 'accuracy')} | {_f(d['f1'])} | "
+            f"{_f(d.get('auroc'))} | {_f(d['ece'])} | {levels} | {_with_ci(c, 'accuracy')} | {_f(c['macro_f1'])} | "
+            f"`{report['command']}` | {wall} |")
 
 
 def table(paths: list[Path]) -> str:
-    """The Markdown table of the given reports, in the order given."""
+    """The Markdown table of the given reports, in the order given, and the weights they measured."""
+    reports = [json.loads(path.read_text()) for path in paths]
     lines = [
-        "| model (weights sha256) | data | n | accuracy [95% CI] | F1 / macro-F1 | AUROC | ECE "
-        "| per level (detector accuracy / classifier F1) | command | wall time |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| data | examples / conflicts | detector accuracy [95% CI] | F1 | AUROC | ECE | detector accuracy per level "
+        "| classifier accuracy [95% CI] | macro-F1 | command | wall time |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for path in paths:
-        lines += rows(json.loads(path.read_text()))
+    lines += [row(report) for report in reports]
+    weights = sorted({(_weights(r, "detector"), _weights(r, "classifier")) for r in reports})
+    lines += ["", "Weights (`model.safetensors` sha256): "
+              + "; ".join(f"detector {det}, classifier {cls}" for det, cls in weights) + "."]
     return "\n".join(lines)
 
 
