@@ -93,7 +93,7 @@ def _split(text: str, where: str) -> tuple[str, str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("reports", nargs="*", type=Path,
                         help="evaluate JSON reports, in table order (default: docs/reports/*.json, sorted)")
     group = parser.add_mutually_exclusive_group()
