@@ -22,6 +22,15 @@ LEVEL2ID: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
 # LCR JSONL rows.
 REQUIRED_ROW_FIELDS: tuple[str, ...] = ("id", "query", "documents", "gold_answer", "conflict_level")
 MAX_DOCUMENTS: int = 8
+# The longest line an LCR file may have (a query and at most MAX_DOCUMENTS documents fit in far less).
+MAX_LINE_BYTES: int = 16 * 2**20
+# What load_lcr_dataset does with an id that repeats with different content: refuse the data,
+# or keep the row seen first (the original benchmark's test split repeats one id that way).
+ON_DUPLICATE_ERROR = "error"
+ON_DUPLICATE_KEEP_FIRST = "keep_first"
+ON_DUPLICATE_CHOICES: tuple[str, ...] = (ON_DUPLICATE_ERROR, ON_DUPLICATE_KEEP_FIRST)
+# A Hub dataset repo among data paths: hf://datasets/owner/name, optionally @revision.
+HUB_DATASET_PREFIX = "hf://datasets/"
 
 # File names inside a checkpoint folder.
 CONFIG_NAME = "config.json"

@@ -30,7 +30,7 @@ from transformers import AutoTokenizer, GenerationConfig, StoppingCriteria, Stop
 from ._modules.hooks import LCRHooks, hooked_block
 from ._modules.placement import execution_device, floating_dtype
 from .models.configuration_lcr import ID2LABEL
-from .constants import ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
+from .constants import ON_DUPLICATE_ERROR, ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
 from .data import FormattedExample, document_separator, format_example, tokenize_examples
 from .errors import ConfigError
 from .encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
@@ -418,6 +418,7 @@ def generate_report(
     max_new_tokens: int = 32,
     batch_size: int = 8,
     seed: int = 42,
+    on_duplicate: str = ON_DUPLICATE_ERROR,
     **placement,
 ) -> dict:
     """Load a system and answer LCR rows: what ``lcr-hub generate`` prints.
@@ -427,6 +428,8 @@ def generate_report(
         data: LCR .jsonl files or folders (default: the bundled sample).
         limit: Answer only the first ``limit`` rows.
         max_new_tokens, batch_size, seed: As :meth:`LCRSystem.generate`.
+        on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with different
+            content instead of refusing the data (see :func:`~lcr_hub.data.load_lcr_dataset`).
         **placement: ``base_revision``, ``dtype``, ``device``, ``device_map``, ``max_memory``.
 
     Returns:
@@ -438,7 +441,7 @@ def generate_report(
 
     from .data import SAMPLE_DATA_PATH, load_lcr_dataset, resolve_data_files
 
-    rows = load_lcr_dataset(resolve_data_files(data or [str(SAMPLE_DATA_PATH)])).to_list()[:limit]
+    rows = load_lcr_dataset(resolve_data_files(data or [str(SAMPLE_DATA_PATH)]), on_duplicate=on_duplicate).to_list()[:limit]
     system = LCRSystem.from_pretrained(base, detector, refinement, classifier, **placement)
     results = system.generate(rows, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed)
     report_rows = [{"id": row["id"], **asdict(result)} for row, result in zip(rows, results)]

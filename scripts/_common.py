@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from lcr_hub.cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION
+from lcr_hub.errors import LCRHubError
 from lcr_hub.training import TrainingRun
 
 
@@ -17,6 +19,7 @@ def training_parser(description: str, default_output: str) -> argparse.ArgumentP
                         help="Rows whose documents all agree: extra negatives for the detector.")
     parser.add_argument("--report", nargs="+", default=(), metavar="NAME=PATH",
                         help="Named sets to measure and record, never trained on (e.g. natural=data/natural).")
+    parser.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)
     parser.add_argument("--output", default=default_output, help=f"Checkpoint folder to write (default {default_output}).")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--validation-fraction", type=float, default=0.2)
@@ -49,7 +52,8 @@ def run_from_args(args: argparse.Namespace, run_class=TrainingRun) -> TrainingRu
             raise SystemExit(f"--report expects NAME=PATH, got {item!r}")
         report.setdefault(name, []).append(path)
     extra = {k: getattr(args, k) for k in ("base", "base_revision", "dtype", "pooling", "max_steps", "warmup_steps",
-                                           "save_every", "state_dir", "resume", "device_map") if hasattr(args, k)}
+                                           "save_every", "state_dir", "resume", "device_map", "on_duplicate")
+             if hasattr(args, k)}
     return run_class(
         data=args.data, output=args.output, extra_train=args.extra_train, consistent=args.consistent, report=report, seed=args.seed, validation_fraction=args.validation_fraction,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
@@ -65,6 +69,7 @@ def main(train, description: str, default_output: str, *, causal_base: bool = Fa
     adds them (--base required) with the refinement run's options.
     """
     import json
+    import sys
 
     parser = training_parser(description, default_output)
     run_class = TrainingRun
@@ -83,7 +88,11 @@ def main(train, description: str, default_output: str, *, causal_base: bool = Fa
         parser.add_argument("--state-dir", default=None, help="Resumable state folder (default: <output>.state).")
         parser.add_argument("--resume", action="store_true", help="Continue from --state-dir.")
     args = parser.parse_args()
-    metadata = train(run_from_args(args, run_class))
+    try:
+        metadata = train(run_from_args(args, run_class))
+    except LCRHubError as error:  # bad data or checkpoint: one clear line, no traceback (as lcr-hub does)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     if metadata is None:  # a non-main process under `accelerate launch`
         return 0
     summary = {"output": args.output, "weights_sha256": metadata["weights_sha256"], "validation": metadata["validation"]}

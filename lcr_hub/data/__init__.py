@@ -16,8 +16,17 @@ from .formatting import (
     format_example,
     tokenize_examples,
 )
+from .loading import (
+    LCR_FEATURES,
+    DuplicateReport,
+    LCRData,
+    load_lcr_data,
+    load_lcr_dataset,
+    parse_source,
+    resolve_data_files,
+)
 from .prompts import format_prompt, uses_chat_template
-from .loading import LCR_FEATURES, load_lcr_dataset, parse_source, resolve_data_files
+from .sources import parse_hub_dataset
 from .splits import train_validation_split
 from .twins import build_detection_dataset, make_consistent_twin, row_has_conflict
 
@@ -27,13 +36,17 @@ SAMPLE_DATA_PATH: Path = Path(__file__).with_name("sample.jsonl")
 __all__ = [
     "LCR_FEATURES",
     "SAMPLE_DATA_PATH",
+    "DuplicateReport",
     "FormattedExample",
+    "LCRData",
     "build_detection_dataset",
     "document_separator",
     "format_example",
     "format_prompt",
+    "load_lcr_data",
     "load_lcr_dataset",
     "make_consistent_twin",
+    "parse_hub_dataset",
     "parse_source",
     "resolve_data_files",
     "row_has_conflict",

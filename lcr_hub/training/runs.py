@@ -25,6 +25,7 @@ from ..constants import (
     LEVEL2ID,
     METADATA_NAME,
     MODEL_CARD_NAME,
+    ON_DUPLICATE_ERROR,
     SPLIT_ROLE,
     VALIDATION_SET,
     WEIGHTS_NAME,
@@ -83,6 +84,8 @@ class TrainingRun:
             on a causal LM, as the spec says).
         device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
             to spread a large base over the GPUs).
+        on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with
+            different content instead of refusing the data (see ``load_lcr_dataset``).
     """
 
     data: Sequence[str]
@@ -103,6 +106,7 @@ class TrainingRun:
     dtype: str | None = None
     pooling: str | None = None
     device_map: str | None = None
+    on_duplicate: str = ON_DUPLICATE_ERROR
 
 
 @dataclass
@@ -123,7 +127,7 @@ def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
     def load(paths: Sequence[str], role: str) -> datasets.Dataset:
         resolved = resolve_data_files(paths)
         files.extend({**digest, "role": role} for digest in file_digests(resolved))
-        return load_lcr_dataset(resolved)
+        return load_lcr_dataset(resolved, on_duplicate=run.on_duplicate)
 
     train_rows, validation_rows = train_validation_split(
         load(run.data, SPLIT_ROLE), validation_fraction=run.validation_fraction, seed=run.seed
