@@ -8,14 +8,12 @@ locating folders (:func:`lcr_hub.hub.layout.component_folder`), sha256 verificat
 ``lcr-hub validate`` (:func:`lcr_hub.evaluation.reference.validate_models`).
 
 Example:
-    ```python
     >>> from lcr_hub import CalibrationValidator, LCRModelLoader
     >>> loader = LCRModelLoader(checkpoint_dir="checkpoints/", device="cpu", precision="fp32")  # doctest: +SKIP
     >>> loader.validate_environment().fully_compatible  # doctest: +SKIP
     True
     >>> CalibrationValidator().validate_detector(loader.load_detector())[0]  # doctest: +SKIP
     True
-    ```
 """
 
 from __future__ import annotations
@@ -62,12 +60,10 @@ class LCRModelLoader:
         ConfigError: Unknown precision or device string.
 
     Example:
-        ```python
         >>> loader = LCRModelLoader(checkpoint_dir="checkpoints/", precision="fp32")  # doctest: +SKIP
         >>> models = loader.load_all()  # doctest: +SKIP
         >>> sorted(models)  # doctest: +SKIP
         ['classifier', 'detector']
-        ```
     """
 
     def __init__(
@@ -231,10 +227,8 @@ class CalibrationValidator:
         atol: Allowed |drift| per reference probability (default from the model's dtype).
 
     Example:
-        ```python
         >>> validator = CalibrationValidator(strict=True, recompute_figures=False)  # doctest: +SKIP
         >>> is_valid, report = validator.validate_detector(detector)  # doctest: +SKIP
-        ```
     """
 
     def __init__(self, strict: bool = False, recompute_figures: bool = True, atol: float | None = None) -> None:

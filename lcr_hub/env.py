@@ -83,10 +83,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         ConfigError: ``device`` is not a torch device string.
 
     Example:
-        ```python
         >>> resolve_device("cpu")
         device(type='cpu')
-        ```
     """
     if str(device) == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
@@ -198,11 +196,9 @@ def compatibility_report(
         The report; ``fully_compatible`` is True when every check passed.
 
     Example:
-        ```python
         >>> report = compatibility_report("cpu", "float32")
         >>> report.fully_compatible
         True
-        ```
     """
     resolved = resolve_device(device)
     checks = [*_package_checks(), _device_check(resolved)]

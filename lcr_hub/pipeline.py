@@ -55,14 +55,12 @@ class LCRPipeline:
             encoder.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRPipeline
         >>> pipe = LCRPipeline.from_pretrained()  # the embedded checkpoints
         >>> row = {"query": "When did the bridge open?", "documents": [
         ...     {"text": "The bridge opened in 1932."}, {"text": "It opened to traffic in 1936."}]}
         >>> pipe.predict([row]).conflict_probability.shape
         (1,)
-        ```
     """
 
     def __init__(self, detector: LCRDetector, encoder: BaseEncoder, classifier: LCRClassifier | None = None) -> None:

@@ -74,10 +74,8 @@ def normalize_answer(text: str) -> str:
     """Lower-case, drop punctuation and the articles a/an/the, collapse whitespace.
 
     Example:
-        ```python
         >>> normalize_answer("The  Harbour Line, 1911.")
         'harbour line 1911'
-        ```
     """
     text = "".join(ch for ch in text.lower() if ch not in string.punctuation)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
@@ -126,7 +124,6 @@ class LCRSystem:
         ConfigError: Sizes or layer indices of the parts disagree with the base.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRSystem
         >>> system = LCRSystem.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct", "DIR/detector",
         ...                                    "DIR/refinement", classifier="checkpoints/classifier",
@@ -134,7 +131,6 @@ class LCRSystem:
         >>> result = system.generate([{"query": "When did the line open?", "documents": [
         ...     {"text": "It opened in 1911."}, {"text": "It opened in 1914."}]}])[0]
         >>> result.route, result.answer
-        ```
     """
 
     def __init__(
@@ -233,12 +229,10 @@ class LCRSystem:
                 (default all).
 
         Example:
-            ```python
             >>> batch = system.tokenize(system.prompts(rows))
             >>> with system.attach(batch) as hooks:
             ...     logits = system.base.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             >>> hooks.fired, hooks.steps
-            ```
         """
         return LCRHooks(
             self.base.model, self.layer_index, detector=self.detector, refinement=self.refinement,

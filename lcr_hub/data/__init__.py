@@ -1,11 +1,9 @@
 """LCR data: load and validate JSONL, consistent twins, splits, and the shared text format.
 
 Example:
-    ```py
     >>> from lcr_hub.data import load_lcr_dataset, build_detection_dataset, train_validation_split
     >>> rows = load_lcr_dataset("../shared/data/lcr-bench/dev")
     >>> train, validation = train_validation_split(build_detection_dataset(rows))
-    ```
 """
 
 from pathlib import Path

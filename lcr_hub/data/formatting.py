@@ -59,10 +59,8 @@ def document_separator(tokenizer: PreTrainedTokenizerBase) -> str:
         (BERT-style encoders), otherwise ``"\\n\\n"`` (causal LMs).
 
     Example:
-        ```py
         >>> document_separator(AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2"))
         ' [SEP] '
-        ```
     """
     sep_token = getattr(tokenizer, "sep_token", None)
     if sep_token:
@@ -115,13 +113,11 @@ def format_example(
             If the query is not a string or a document has no string text.
 
     Example:
-        ```py
         >>> example = format_example("When?", ["Built in 1923.", {"text": "Built in 1924."}], " [SEP] ")
         >>> example.text
         'When? [SEP] Built in 1923. [SEP] Built in 1924.'
         >>> example.document_spans
         ((12, 26), (33, 47))
-        ```
     """
     if not isinstance(query, str):
         raise DataError(f"expected the query as a string, got {type(query).__name__}.", field="query")
@@ -178,12 +174,10 @@ def tokenize_examples(
             needed and the tokenizer has no pad token.
 
     Example:
-        ```py
         >>> separator = document_separator(tokenizer)
         >>> batch = tokenize_examples(tokenizer, [format_example("When?", ["Built in 1923."], separator)])
         >>> batch["document_mask"].tolist()
         [[-1, -1, -1, -1, 0, 0, 0, 0, -1]]
-        ```
     """
     if not getattr(tokenizer, "is_fast", False):
         raise DataError(

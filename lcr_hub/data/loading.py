@@ -78,10 +78,8 @@ def parse_source(source: str | None) -> tuple[str | None, int | None]:
         the value does not end with ``:<line>``, ``(None, None)`` when it is empty.
 
     Example:
-        ```py
         >>> parse_source("data/l1.jsonl:12")
         ('data/l1.jsonl', 12)
-        ```
     """
     if not source:
         return None, None
@@ -119,11 +117,9 @@ def resolve_data_files(
             revision cannot be fetched, or ``revision`` is given without a repo id.
 
     Example:
-        ```py
         >>> resolve_data_files(["data/natural"])
         [PosixPath('data/natural/validation.jsonl')]
         >>> resolve_data_files(["my-org/my-lcr-rows"], revision="0123abcd...")  # doctest: +SKIP
-        ```
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -393,12 +389,10 @@ def load_lcr_dataset(
             content (the message names both locations).
 
     Example:
-        ```py
         >>> from lcr_hub.data import load_lcr_dataset
         >>> ds = load_lcr_dataset("../shared/data/lcr-bench/dev")
         >>> ds[0]["conflict_level"], ds[0]["source"]
         ('L1', '../shared/data/lcr-bench/dev/l1_temporal.jsonl:1')
-        ```
     """
     files = resolve_data_files(paths)
     rows: list[dict[str, Any]] = []

@@ -59,12 +59,10 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, max_iter: int = 
         The fitted temperature.
 
     Example:
-        ```python
         >>> import numpy as np
         >>> logits = np.array([8.0, -8.0, 8.0, -8.0]); targets = np.array([1, 0, 0, 1])
         >>> fit_temperature(logits, targets) > 1  # overconfident logits get a larger T
         True
-        ```
     """
     x = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
     y = torch.as_tensor(np.asarray(targets))

@@ -38,10 +38,8 @@ def calibration_errors(outcomes: Sequence[int], probabilities: Sequence[float], 
         ``(ece, mce)``; ``(0.0, 0.0)`` for no examples.
 
     Example:
-        ```python
         >>> calibration_errors([1, 0], [0.75, 0.25])
         (0.25, 0.25)
-        ```
     """
     y = np.asarray(outcomes, dtype=float)
     p = np.asarray(probabilities, dtype=float)
@@ -74,10 +72,8 @@ def detector_metrics(
         ``auroc`` is None when only one class is present.
 
     Example:
-        ```python
         >>> detector_metrics([1, 0], [0.9, 0.2], ["L1", "L1"], 0.6)["accuracy"]
         1.0
-        ```
     """
     y = np.asarray(labels, dtype=int)
     pred = (np.asarray(probabilities, dtype=float) >= threshold).astype(int)
@@ -125,11 +121,9 @@ def classifier_metrics(labels: Sequence[int], probabilities: np.ndarray) -> dict
         matrix has gold levels as rows and predicted levels as columns (L1..L4).
 
     Example:
-        ```python
         >>> import numpy as np
         >>> classifier_metrics([0, 3], np.eye(4)[[0, 3]])["macro_f1"]
         1.0
-        ```
     """
     y = np.asarray(labels, dtype=int)
     probs = np.asarray(probabilities, dtype=float).reshape(len(y), len(LEVELS))
@@ -184,12 +178,10 @@ def bootstrap_intervals(
         ``{metric: [low, high]}`` for every metric that had a value in every replicate.
 
     Example:
-        ```python
         >>> import numpy as np
         >>> ci = bootstrap_intervals(["a", "b"], lambda i: {"m": float(len(i))}, n=10)
         >>> ci["m"]
         [2.0, 2.0]
-        ```
     """
     if n <= 0 or len(groups) == 0:
         return {}

@@ -107,11 +107,9 @@ def figures_temperature(metadata: dict) -> float:
         The temperature.
 
     Example:
-        ```python
         >>> figures_temperature({"config": {"calibration_temperature": 1.7},
         ...                      "calibration": {"before": {"temperature": 1.0}}})
         1.0
-        ```
     """
     calibration = metadata.get("calibration")
     if calibration:
@@ -140,14 +138,12 @@ def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.D
         ``(rows, None)``, or ``(None, why)`` when a file is missing or differs.
 
     Example:
-        ```python
         >>> import json
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> folder = default_checkpoint("detector")
         >>> rows, why = held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
         >>> len(rows) if rows is not None else why  # 270 with ../shared/data/lcr-bench beside the repo
         270
-        ```
     """
     folder = Path(folder)
     records = [f for f in metadata.get("data", {}).get("files", []) if f.get("role") == SPLIT_ROLE]
@@ -275,13 +271,11 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
         ValueError: A model's dtype has no tolerance (float32, float16, bfloat16 do).
 
     Example:
-        ```python
         >>> from lcr_hub import LCRDetector
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> detector = LCRDetector.from_pretrained(default_checkpoint("detector"))
         >>> [r["ok"] for r in validate_models([detector], recompute_figures=False)]
         [True]
-        ```
     """
     shared: dict[tuple[str, str | None, str], _SharedStates] = {}
     reports = []
@@ -350,11 +344,9 @@ def validate_checkpoints(
         CheckpointError: A folder has no reference outputs.
 
     Example:
-        ```python
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [r["ok"] for r in validate_checkpoints([default_checkpoint("detector")], recompute_figures=False)]
         [True]
-        ```
     """
     if dtype not in TOLERANCES:
         raise ValueError(f"dtype must be one of {sorted(TOLERANCES)}, got {dtype!r}")

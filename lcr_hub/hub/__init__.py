@@ -1,12 +1,10 @@
 """Hub hosting of the LCR checkpoints: released variants, verified loading, publishing, legacy conversion.
 
 Example:
-    ```python
     >>> from lcr_hub.hub import list_variants, load_variant
     >>> [v.name for v in list_variants()]  # doctest: +SKIP
     ['detector/minilm', 'classifier/minilm']
     >>> detector = load_variant("detector/minilm")  # doctest: +SKIP
-    ```
 """
 
 from __future__ import annotations

@@ -93,10 +93,8 @@ def convert_legacy_checkpoint(
         CheckpointError: Unreadable file, tensor names of neither layout, or inconsistent shapes.
 
     Example:
-        ```python
         >>> convert_legacy_checkpoint("detector_llama3_8b.pt", "converted/detector")  # doctest: +SKIP
         PosixPath('converted/detector')
-        ```
     """
     tensors = load_legacy_state_dict(path)
     names = set(tensors)

@@ -139,11 +139,9 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
         CheckpointError: A listed file is missing, or the folder records no digest.
 
     Example:
-        ```python
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
         ['model.safetensors']
-        ```
     """
     folder = Path(folder)
     digest_sets = recorded_digests(folder)
@@ -194,12 +192,10 @@ def fetch_verified(
             only pickle files, or there is nothing to verify against.
 
     Example:
-        ```python
         >>> source = fetch_verified("lcr-research/lcr-checkpoints", "detector/minilm",
         ...                         revision="detector-minilm-v1")  # doctest: +SKIP
         >>> source.commit  # doctest: +SKIP
         '0f3c...'
-        ```
     """
     sub = (subfolder or "").strip("/")
     requested = str(revision) if revision is not None else hf_constants.DEFAULT_REVISION
@@ -361,11 +357,9 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
         CheckpointError: Unknown variant, or the release is not in the cache.
 
     Example:
-        ```python
         >>> folder, checks = verify_variant("detector/minilm")  # doctest: +SKIP
         >>> all(c.ok for c in checks)  # doctest: +SKIP
         True
-        ```
     """
     from .registry import get_variant
 

@@ -98,10 +98,8 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
         PublishError: A required file is missing, or the folder holds pickle files.
 
     Example:
-        ```python
         >>> prepare_release_folder("checkpoints/detector", "release/detector")  # doctest: +SKIP
         ('lcr_detector', {'README.md': FileDigest(...), ...})
-        ```
     """
     source = Path(source)
     missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME, METADATA_NAME) if not (source / name).is_file()]
@@ -188,11 +186,9 @@ def publish_variant(
             the upload failed.
 
     Example:
-        ```python
         >>> plan = publish_variant("checkpoints/detector", "detector/minilm", "detector-minilm-v1")  # doctest: +SKIP
         >>> plan.commit  # doctest: +SKIP
         '5d3e...'
-        ```
     """
     subfolder = name.strip("/")
     if not VARIANT_RE.match(subfolder) or not TAG_RE.match(tag) or COMMIT_RE.match(tag):

@@ -92,11 +92,9 @@ def list_variants() -> list[Variant]:
         CheckpointError: The registry file is missing or malformed.
 
     Example:
-        ```python
         >>> from lcr_hub.hub import list_variants
         >>> [v.name for v in list_variants()]  # doctest: +SKIP
         ['detector/minilm', 'classifier/minilm']
-        ```
     """
     path = registry_path()
     try:

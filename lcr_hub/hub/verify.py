@@ -74,12 +74,10 @@ def check_folder(
         One :class:`FileCheck` per pinned file (and, with ``exact``, per other file), in path order.
 
     Example:
-        ```python
         >>> from lcr_hub.hub import get_variant
         >>> checks = check_folder("release/detector", get_variant("detector/minilm").files)  # doctest: +SKIP
         >>> [c.name for c in checks if not c.ok]  # doctest: +SKIP
         []
-        ```
     """
     root = os.path.join(os.fspath(folder), "")  # plain string paths (this runs on every load), ending with a separator
     present = set(folder_files(root)) if exact else {name for name in expected if os.path.isfile(root + name)}

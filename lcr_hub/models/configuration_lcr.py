@@ -89,12 +89,10 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         initializer_range: Std of the normal initialisation of new weights.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRDetectorConfig, LCRDetector
         >>> config = LCRDetectorConfig(hidden_size=4096, layer_index=16)
         >>> LCRDetector(config).num_parameters()
         2098177
-        ```
     """
 
     model_type = "lcr_detector"
@@ -169,11 +167,9 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         initializer_range: Std of the normal initialisation of new weights.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRRefinementConfig, LCRRefinement
         >>> LCRRefinement(LCRRefinementConfig(hidden_size=4096)).num_parameters()
         5996544
-        ```
     """
 
     model_type = "lcr_refinement"
@@ -250,12 +246,10 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self_consistency_temperature: Sampling temperature of the self-consistency route.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRClassifierConfig
         >>> config = LCRClassifierConfig(hidden_size=384, layer_index=6)
         >>> config.id2label[0]
         'L1_temporal'
-        ```
     """
 
     model_type = "lcr_classifier"

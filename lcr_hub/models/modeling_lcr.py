@@ -228,14 +228,12 @@ class LCRDetector(_LCRPreTrainedModel):
     seeds 1, 2, 42) where the MLP scorer did not (0.985-0.989).
 
     Example:
-        ```python
         >>> import torch
         >>> from lcr_hub import LCRDetector, LCRDetectorConfig
         >>> model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4))
         >>> out = model(torch.randn(2, 5, 8), attention_mask=torch.ones(2, 5))
         >>> out.probabilities.shape
         torch.Size([2])
-        ```
     """
 
     config_class = LCRDetectorConfig
@@ -357,14 +355,12 @@ class LCRRefinement(_LCRPreTrainedModel):
     and without a KV cache agree).
 
     Example:
-        ```python
         >>> import torch
         >>> from lcr_hub import LCRRefinement, LCRRefinementConfig
         >>> model = LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4))
         >>> out = model(torch.randn(2, 5, 8))
         >>> out.hidden_states.shape, out.steps.tolist()
         (torch.Size([2, 5, 8]), [3, 3])
-        ```
     """
 
     config_class = LCRRefinementConfig
@@ -486,13 +482,11 @@ class LCRClassifier(_LCRPreTrainedModel):
     and ``input_ids`` are encoded by it.
 
     Example:
-        ```python
         >>> import torch
         >>> from lcr_hub import LCRClassifier, LCRClassifierConfig
         >>> model = LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4))
         >>> model(hidden_states=torch.randn(2, 5, 8)).probabilities.shape
         torch.Size([2, 4])
-        ```
     """
 
     config_class = LCRClassifierConfig

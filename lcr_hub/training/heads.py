@@ -136,13 +136,11 @@ def document_pair_targets(documents: Sequence[Mapping[str, str]]) -> torch.Tenso
         A ``(len(documents), len(documents))`` long tensor: 0 agree, 1 disagree, -1 unknown.
 
     Example:
-        ```python
         >>> from lcr_hub.training import document_pair_targets
         >>> document_pair_targets([{"text": "It opened in 1911.", "answer": "1911"},
         ...                        {"text": "It opened in 1914.", "answer": "1914"},
         ...                        {"text": "A fine old hall.", "answer": "1911"}]).tolist()
         [[0, 1, 0], [1, 0, -1], [0, -1, 0]]
-        ```
     """
     answers = [doc["answer"] for doc in documents]
     states = [bool(a.strip()) and a.strip().lower() in doc["text"].lower() for a, doc in zip(answers, documents)]
