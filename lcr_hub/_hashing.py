@@ -211,8 +211,11 @@ def file_sha256(path: str | os.PathLike) -> str:
             Stamp cache errors are never raised.
 
     Example:
-        >>> file_sha256("checkpoints/detector/model.safetensors")  # doctest: +SKIP
-        '3f1c...'
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "abc.txt"
+        >>> _ = path.write_bytes(b"abc")
+        >>> file_sha256(path) == sha256_file(path)
+        True
     """
     resolved, before = _resolve_and_stat(path)
     if stat.S_ISREG(before.st_mode):

@@ -8,11 +8,12 @@ locating folders (:func:`lcr_hub.hub.layout.component_folder`), sha256 verificat
 ``lcr-hub validate`` (:func:`lcr_hub.evaluation.reference.validate_models`).
 
 Example:
-    >>> from lcr_hub import CalibrationValidator, LCRModelLoader
-    >>> loader = LCRModelLoader(checkpoint_dir="checkpoints/", device="cpu", precision="fp32")  # doctest: +SKIP
-    >>> loader.validate_environment().fully_compatible  # doctest: +SKIP
+    >>> from lcr_hub.checkpoint import checkpoints_root
+    >>> from lcr_hub.compat import CalibrationValidator, LCRModelLoader
+    >>> loader = LCRModelLoader(checkpoint_dir=checkpoints_root(), device="cpu", precision="fp32")
+    >>> loader.validate_environment().fully_compatible
     True
-    >>> CalibrationValidator().validate_detector(loader.load_detector())[0]  # doctest: +SKIP
+    >>> CalibrationValidator(recompute_figures=False).validate_detector(loader.load_detector())[0]
     True
 """
 
@@ -60,9 +61,10 @@ class LCRModelLoader:
         ConfigError: Unknown precision or device string.
 
     Example:
-        >>> loader = LCRModelLoader(checkpoint_dir="checkpoints/", precision="fp32")  # doctest: +SKIP
-        >>> models = loader.load_all()  # doctest: +SKIP
-        >>> sorted(models)  # doctest: +SKIP
+        >>> from lcr_hub.checkpoint import checkpoints_root
+        >>> loader = LCRModelLoader(checkpoint_dir=checkpoints_root(), precision="fp32")
+        >>> models = loader.load_all()
+        >>> sorted(models)
         ['classifier', 'detector']
     """
 
@@ -227,8 +229,13 @@ class CalibrationValidator:
         atol: Allowed |drift| per reference probability (default from the model's dtype).
 
     Example:
-        >>> validator = CalibrationValidator(strict=True, recompute_figures=False)  # doctest: +SKIP
-        >>> is_valid, report = validator.validate_detector(detector)  # doctest: +SKIP
+        >>> from lcr_hub import LCRDetector
+        >>> from lcr_hub.checkpoint import default_checkpoint
+        >>> detector = LCRDetector.from_pretrained(default_checkpoint("detector"))
+        >>> validator = CalibrationValidator(strict=True, recompute_figures=False)
+        >>> is_valid, report = validator.validate_detector(detector)
+        >>> is_valid
+        True
     """
 
     def __init__(self, strict: bool = False, recompute_figures: bool = True, atol: float | None = None) -> None:

@@ -124,13 +124,15 @@ class LCRSystem:
         ConfigError: Sizes or layer indices of the parts disagree with the base.
 
     Example:
+        >>> import torch
         >>> from lcr_hub import LCRSystem
         >>> system = LCRSystem.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct", "DIR/detector",
-        ...                                    "DIR/refinement", classifier="checkpoints/classifier",
-        ...                                    device_map="auto", dtype=torch.bfloat16)
+        ...                                    "DIR/refinement", classifier="DIR/classifier",
+        ...                                    device_map="auto", dtype=torch.bfloat16)  # doctest: +SKIP
         >>> result = system.generate([{"query": "When did the line open?", "documents": [
-        ...     {"text": "It opened in 1911."}, {"text": "It opened in 1914."}]}])[0]
-        >>> result.route, result.answer
+        ...     {"text": "It opened in 1911."}, {"text": "It opened in 1914."}]}])[0]  # doctest: +SKIP
+        >>> result.route in ("plain", "refine", "self_consistency")  # doctest: +SKIP
+        True
     """
 
     def __init__(
@@ -229,10 +231,11 @@ class LCRSystem:
                 (default all).
 
         Example:
-            >>> batch = system.tokenize(system.prompts(rows))
-            >>> with system.attach(batch) as hooks:
+            >>> batch = system.tokenize(system.prompts(rows))  # doctest: +SKIP
+            >>> with system.attach(batch) as hooks:  # doctest: +SKIP
             ...     logits = system.base.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            >>> hooks.fired, hooks.steps
+            >>> hooks.fired.shape == hooks.steps.shape == (len(rows),)  # doctest: +SKIP
+            True
         """
         return LCRHooks(
             self.base.model, self.layer_index, detector=self.detector, refinement=self.refinement,

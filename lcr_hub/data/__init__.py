@@ -1,9 +1,11 @@
 """LCR data: load and validate JSONL, consistent twins, splits, and the shared text format.
 
 Example:
-    >>> from lcr_hub.data import load_lcr_dataset, build_detection_dataset, train_validation_split
-    >>> rows = load_lcr_dataset("../shared/data/lcr-bench/dev")
+    >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset, build_detection_dataset, train_validation_split
+    >>> rows = load_lcr_dataset(SAMPLE_DATA_PATH)
     >>> train, validation = train_validation_split(build_detection_dataset(rows))
+    >>> len(rows), len(train) + len(validation)
+    (12, 24)
 """
 
 from pathlib import Path

@@ -59,7 +59,8 @@ def document_separator(tokenizer: PreTrainedTokenizerBase) -> str:
         (BERT-style encoders), otherwise ``"\\n\\n"`` (causal LMs).
 
     Example:
-        >>> document_separator(AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2"))
+        >>> from lcr_hub.encoding import load_encoder
+        >>> document_separator(load_encoder().tokenizer)  # the embedded MiniLM's
         ' [SEP] '
     """
     sep_token = getattr(tokenizer, "sep_token", None)
@@ -174,6 +175,8 @@ def tokenize_examples(
             needed and the tokenizer has no pad token.
 
     Example:
+        >>> from lcr_hub.encoding import load_encoder
+        >>> tokenizer = load_encoder().tokenizer
         >>> separator = document_separator(tokenizer)
         >>> batch = tokenize_examples(tokenizer, [format_example("When?", ["Built in 1923."], separator)])
         >>> batch["document_mask"].tolist()

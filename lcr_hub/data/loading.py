@@ -117,8 +117,9 @@ def resolve_data_files(
             revision cannot be fetched, or ``revision`` is given without a repo id.
 
     Example:
-        >>> resolve_data_files(["data/natural"])
-        [PosixPath('data/natural/validation.jsonl')]
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH
+        >>> [path.name for path in resolve_data_files([SAMPLE_DATA_PATH.parent])]
+        ['sample.jsonl']
         >>> resolve_data_files(["my-org/my-lcr-rows"], revision="0123abcd...")  # doctest: +SKIP
     """
     if isinstance(paths, (str, os.PathLike)):
@@ -389,10 +390,10 @@ def load_lcr_dataset(
             content (the message names both locations).
 
     Example:
-        >>> from lcr_hub.data import load_lcr_dataset
-        >>> ds = load_lcr_dataset("../shared/data/lcr-bench/dev")
-        >>> ds[0]["conflict_level"], ds[0]["source"]
-        ('L1', '../shared/data/lcr-bench/dev/l1_temporal.jsonl:1')
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> ds = load_lcr_dataset(SAMPLE_DATA_PATH)
+        >>> ds[0]["conflict_level"], ds[0]["source"] == f"{SAMPLE_DATA_PATH}:1"
+        ('L1', True)
     """
     files = resolve_data_files(paths)
     rows: list[dict[str, Any]] = []

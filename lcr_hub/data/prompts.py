@@ -49,6 +49,8 @@ def format_prompt(
             message so that the documents cannot be located in the prompt.
 
     Example:
+        >>> from lcr_hub.encoding import load_encoder
+        >>> tokenizer = load_encoder().tokenizer
         >>> prompt = format_prompt(tokenizer, "When?", ["Built in 1923.", "Built in 1924."])
         >>> prompt.text[slice(*prompt.document_spans[0])]
         'Built in 1923.'

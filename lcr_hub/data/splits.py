@@ -45,7 +45,8 @@ def train_validation_split(
             If ``validation_fraction`` is not in ``[0, 1]``.
 
     Example:
-        >>> train, validation = train_validation_split(load_lcr_dataset(path), validation_fraction=0.2)
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> train, validation = train_validation_split(load_lcr_dataset(SAMPLE_DATA_PATH), validation_fraction=0.2)
         >>> set(train["id"]).isdisjoint(validation["id"])
         True
     """

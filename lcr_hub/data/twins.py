@@ -141,7 +141,8 @@ def build_detection_dataset(dataset: datasets.Dataset) -> datasets.Dataset:
             has a ``label`` column.
 
     Example:
-        >>> detection = build_detection_dataset(load_lcr_dataset("lcr_hub/data/sample.jsonl"))
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> detection = build_detection_dataset(load_lcr_dataset(SAMPLE_DATA_PATH))
         >>> detection["label"][:4]
         [1, 0, 1, 0]
     """

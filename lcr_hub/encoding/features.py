@@ -357,7 +357,11 @@ def load_causal_base(
         EncoderError: The model or its fast tokenizer cannot be loaded.
 
     Example:
-        >>> base = load_causal_base("meta-llama/Meta-Llama-3-8B-Instruct", device_map="auto", dtype=torch.bfloat16)
+        >>> import torch
+        >>> base = load_causal_base("meta-llama/Meta-Llama-3-8B-Instruct", device_map="auto",
+        ...                         dtype=torch.bfloat16)  # doctest: +SKIP
+        >>> base.model.config.num_hidden_layers  # doctest: +SKIP
+        32
     """
     if isinstance(dtype, str) and dtype != "auto":
         dtype = getattr(torch, dtype)

@@ -74,10 +74,15 @@ def check_folder(
         One :class:`FileCheck` per pinned file (and, with ``exact``, per other file), in path order.
 
     Example:
-        >>> from lcr_hub.hub import get_variant
-        >>> checks = check_folder("release/detector", get_variant("detector/minilm").files)  # doctest: +SKIP
-        >>> [c.name for c in checks if not c.ok]  # doctest: +SKIP
-        []
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "config.json").write_text("{}")
+        >>> pinned = write_manifest(folder)  # the digests a release records
+        >>> [(c.name, c.ok) for c in check_folder(folder, pinned)]
+        [('checksums.sha256', True), ('config.json', True)]
+        >>> _ = (folder / "config.json").write_text('{"changed": true}')
+        >>> [c.name for c in check_folder(folder, pinned) if not c.ok]
+        ['config.json']
     """
     root = os.path.join(os.fspath(folder), "")  # plain string paths (this runs on every load), ending with a separator
     present = set(folder_files(root)) if exact else {name for name in expected if os.path.isfile(root + name)}

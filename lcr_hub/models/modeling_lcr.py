@@ -357,10 +357,14 @@ class LCRRefinement(_LCRPreTrainedModel):
     Example:
         >>> import torch
         >>> from lcr_hub import LCRRefinement, LCRRefinementConfig
+        >>> _ = torch.manual_seed(0)
         >>> model = LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4))
-        >>> out = model(torch.randn(2, 5, 8))
-        >>> out.hidden_states.shape, out.steps.tolist()
-        (torch.Size([2, 5, 8]), [3, 3])
+        >>> states = torch.randn(2, 5, 8)
+        >>> out = model(states)  # untrained: the first step is already below epsilon
+        >>> out.hidden_states.shape, out.steps.tolist(), torch.equal(out.hidden_states, states)
+        (torch.Size([2, 5, 8]), [0, 0], True)
+        >>> model(states, steps=torch.tensor([3, 1])).steps.tolist()  # fixed steps, no early stop
+        [3, 1]
     """
 
     config_class = LCRRefinementConfig
