@@ -105,7 +105,7 @@ class LCRModelLoader:
                     + unavailable_hint(component) + " Or pass revision=<full commit sha> for an unregistered one."
                 ) from None
             revision = release.commit
-        return self.checkpoint_dir, {"subfolder": subfolder, "revision": revision, "strict": self.strict_validation}
+        return self.checkpoint_dir, {"subfolder": subfolder, "revision": revision, "require_pinned": self.strict_validation}
 
     def _local_folder(self, component: str, variant: str | None) -> Path:
         folder = component_folder(self.checkpoint_dir, component, variant)
@@ -121,7 +121,7 @@ class LCRModelLoader:
                     return f"{folder}: present (sha256 not checked: verify_integrity=False)"
                 return describe_verified(folder, verify_local_checkpoint(folder))
             repo_id, kwargs = self._hub_source(component, variant)
-            source = fetch_verified(repo_id, kwargs["subfolder"], kwargs["revision"], strict=kwargs["strict"])
+            source = fetch_verified(repo_id, kwargs["subfolder"], kwargs["revision"], require_pinned=kwargs["require_pinned"])
             return f"{repo_id}/{kwargs['subfolder']}@{source.commit}: sha256 verified against the registry or manifest"
         return run
 

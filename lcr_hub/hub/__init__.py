@@ -42,7 +42,7 @@ def describe_variant(name_or_tag: str) -> str:
 
 
 def load_variant(name_or_tag: str, **kwargs: Any):
-    """Load a released variant by name or tag, pinned to its commit, in strict mode.
+    """Load a released variant by name or tag, pinned to its commit (``require_pinned=True``).
 
     Args:
         name_or_tag: A variant name (newest release) or a release tag.
@@ -60,7 +60,7 @@ def load_variant(name_or_tag: str, **kwargs: Any):
     import lcr_hub  # noqa: F401  (registers the LCR classes with AutoModel)
 
     v = get_variant(name_or_tag)
-    return AutoModel.from_pretrained(v.repo_id, subfolder=v.subfolder, revision=v.commit, strict=True, **kwargs)
+    return AutoModel.from_pretrained(v.repo_id, subfolder=v.subfolder, revision=v.commit, require_pinned=True, **kwargs)
 
 
 __all__ = [

@@ -163,7 +163,7 @@ def fetch_verified(
     subfolder: str = "",
     revision: str | None = None,
     *,
-    strict: bool = False,
+    require_pinned: bool = False,
     cache_dir: str | os.PathLike | None = None,
     force_download: bool = False,
     local_files_only: bool = False,
@@ -175,7 +175,7 @@ def fetch_verified(
         repo_id: The Hub repo, e.g. ``"lcr-research/lcr-checkpoints"``.
         subfolder: The variant's folder, e.g. ``"detector/minilm"``.
         revision: A full commit sha, a release tag, or (not recommended) a branch or short sha.
-        strict: Refuse anything but a release pinned in the registry, and any revision that
+        require_pinned: Refuse anything but a release pinned in the registry, and any revision that
             is not a full commit sha or a registry tag.
         cache_dir: The Hugging Face cache to use (default ``HF_HUB_CACHE``).
         force_download: Download again even if cached.
@@ -186,7 +186,7 @@ def fetch_verified(
         The verified local folder (inside the Hugging Face cache), its commit and registry entry.
 
     Raises:
-        UnpinnedRevisionError: ``strict`` and the revision is not pinned.
+        UnpinnedRevisionError: ``require_pinned`` and the revision is not pinned.
         IntegrityError: A file's sha256 differs from the pinned one (the file is evicted from the cache).
         CheckpointError: The download failed, a pinned file is missing, the folder offers
             only pickle files, or there is nothing to verify against.
@@ -201,9 +201,9 @@ def fetch_verified(
     requested = str(revision) if revision is not None else hf_constants.DEFAULT_REVISION
     by_tag = None if COMMIT_RE.match(requested) else find_release(repo_id, sub, tag=requested)
     label = f"{repo_id}/{sub}" if sub else repo_id
-    if strict and not COMMIT_RE.match(requested) and by_tag is None:
+    if require_pinned and not COMMIT_RE.match(requested) and by_tag is None:
         raise UnpinnedRevisionError(
-            f"strict=True: revision {requested!r} of {label} is neither a full 40-hex commit sha nor a release tag "
+            f"require_pinned=True: revision {requested!r} of {label} is neither a full 40-hex commit sha nor a release tag "
             "in lcr_hub's registry (branches move, short shas are ambiguous). Pin a full commit sha, e.g. from "
             "`lcr-hub variants`."
         )
@@ -230,10 +230,10 @@ def fetch_verified(
                 f"cache has no entry for it): {error}. A full commit sha loads offline from the cache."
             ) from None
     variant = by_tag or find_release(repo_id, sub, commit=commit)
-    if variant is None and strict:
+    if variant is None and require_pinned:
         raise UnpinnedRevisionError(
-            f"strict=True: {label} at commit {commit} is not a release in lcr_hub's registry, so its digests are "
-            "not independently pinned. Load a registered variant (`lcr-hub variants`) or pass strict=False."
+            f"require_pinned=True: {label} at commit {commit} is not a release in lcr_hub's registry, so its digests are "
+            "not independently pinned. Load a registered variant (`lcr-hub variants`) or pass require_pinned=False."
         )
     if not COMMIT_RE.match(requested) and by_tag is None:
         warnings.warn(
@@ -290,7 +290,7 @@ def fetch_verified(
         warnings.warn(
             f"{where} is not a release in lcr_hub's registry: its files are checked only against the "
             f"{CHECKSUMS_NAME} inside the repo, which whoever can push to the repo also controls (the digests are "
-            "not independently pinned). strict=True refuses such revisions.",
+            "not independently pinned). require_pinned=True refuses such revisions.",
             UnpinnedRevisionWarning,
             stacklevel=4,
         )
@@ -307,7 +307,7 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
     """The ``from_pretrained`` hook: verify, then return the local folder to load.
 
     Pops the download arguments (``revision``, ``subfolder``, ``cache_dir``,
-    ``force_download``, ``local_files_only``, ``token``) and lcr_hub's ``strict`` from
+    ``force_download``, ``local_files_only``, ``token``) and lcr_hub's ``require_pinned`` from
     ``kwargs``; what is left goes to ``PreTrainedModel.from_pretrained``.
 
     Args:
@@ -321,7 +321,12 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
     Raises:
         IntegrityError, UnpinnedRevisionError, CheckpointError: see :func:`fetch_verified`.
     """
-    strict = bool(kwargs.pop("strict", False))
+    if "strict" in kwargs:  # the name until 0.1: `strict` now means only exact weights (always on)
+        warnings.warn("from_pretrained(strict=...) is deprecated and will be removed in the next release: "
+                      "pass require_pinned=... instead (refuse revisions not pinned in lcr_hub's registry).",
+                      FutureWarning, stacklevel=4)
+        kwargs.setdefault("require_pinned", kwargs.pop("strict"))
+    require_pinned = bool(kwargs.pop("require_pinned", False))
     hub = {name: kwargs.pop(name) for name in HUB_KWARGS if name in kwargs}
     subfolder = hub.pop("subfolder", "") or ""
     if os.path.isdir(name_or_path):
@@ -330,7 +335,7 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
         os.fspath(name_or_path),
         subfolder,
         hub.get("revision"),
-        strict=strict,
+        require_pinned=require_pinned,
         cache_dir=hub.get("cache_dir"),
         force_download=bool(hub.get("force_download", False)),
         local_files_only=bool(hub.get("local_files_only", False)),

@@ -117,14 +117,15 @@ class _LCRPreTrainedModel(PreTrainedModel):
         Accepts every argument of ``PreTrainedModel.from_pretrained`` (``revision``,
         ``subfolder``, ``dtype``, ``device_map``...). With lcr_hub installed, a Hub repo is
         first downloaded and every file's sha256 checked against lcr_hub's registry of
-        released variants before anything is deserialised (``strict=True`` refuses revisions
-        that are not pinned there; see ``lcr_hub.hub.loading``). Only ``model.safetensors``
+        released variants before anything is deserialised (``require_pinned=True`` refuses
+        revisions that are not pinned there; ``strict=`` is its deprecated name; see
+        ``lcr_hub.hub.loading``). Only ``model.safetensors``
         is ever loaded.
 
         Raises:
             ConfigError: The folder's config.json is of another model type or lacks keys.
             CheckpointError: Tensors are missing, unexpected or of the wrong shape, or the
-                download failed or is not pinned (``strict``).
+                download failed or is not pinned (``require_pinned``).
             IntegrityError: A downloaded file's sha256 differs from the pinned one.
         """
         wants_info = kwargs.pop("output_loading_info", False)
