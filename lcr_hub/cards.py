@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from string import Template
 
-from .constants import DEFAULT_ENCODER_ID, LEVELS
+from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID
 
 #: Card templates ship in the package (`lcr_hub/model_cards/`).
 TEMPLATES = Path(__file__).resolve().parent / "model_cards"
@@ -108,13 +108,13 @@ def _results_table(metadata: dict) -> str:
             rows += [
                 f"| accuracy {lvl} (n={v['per_level'][lvl]['n']}, predicted conflict "
                 f"{v['per_level'][lvl]['predicted_positive_rate']:.2f}) | {v['per_level'][lvl]['accuracy']:.4f} |"
-                for lvl in LEVELS if lvl in v["per_level"]
+                for lvl in (level.code for level in CONFLICT_LEVELS) if lvl in v["per_level"]
             ]
             rows += [f"| {label} | {v[k]:.4f} |" for k, label in _CALIBRATION_ROWS["detector"] if k in v]
         else:
             rows = ["| metric | value |", "|---|---|", f"| accuracy | {v['accuracy']:.4f} |", f"| macro-F1 | {v['macro_f1']:.4f} |"]
             rows += [f"| F1 {lvl} (n={v['per_level'][lvl]['support']}) | {v['per_level'][lvl]['f1']:.4f} |"
-                     for lvl in LEVELS if lvl in v["per_level"]]
+                     for lvl in (level.code for level in CONFLICT_LEVELS) if lvl in v["per_level"]]
             rows += [f"| {label} | {v[k]:.4f} |" for k, label in _CALIBRATION_ROWS["classifier"] if k in v]
         out.append("\n".join(rows) + "\n")
     return "\n".join(out)

@@ -29,8 +29,7 @@ from transformers import AutoTokenizer, GenerationConfig, StoppingCriteria, Stop
 
 from ._modules.hooks import LCRHooks, hooked_block
 from ._modules.placement import execution_device, floating_dtype
-from .models.configuration_lcr import ID2LABEL
-from .constants import ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
+from .constants import CONFLICT_LEVELS, ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
 from .data import FormattedExample, document_separator, format_example, tokenize_examples
 from .errors import ConfigError
 from .encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
@@ -301,7 +300,7 @@ class LCRSystem:
             return np.ones(len(level_probabilities), dtype=bool)
         config = self.classifier.config
         top = level_probabilities.argmax(-1)
-        levels = np.array([ID2LABEL[int(i)] in config.refine_levels for i in top])
+        levels = np.array([CONFLICT_LEVELS[int(i)].label in config.refine_levels for i in top])
         return levels & (level_probabilities.max(-1) >= config.refine_min_confidence)
 
     # ------------------------------------------------------------------ the system
@@ -355,7 +354,7 @@ class LCRSystem:
             for j, i in enumerate(indices):
                 level = confidence = None
                 if level_probabilities is not None:
-                    level = ID2LABEL[int(level_probabilities[i].argmax())]
+                    level = CONFLICT_LEVELS[int(level_probabilities[i].argmax())].label
                     confidence = float(level_probabilities[i].max())
                 route, sample_texts, n_tokens = ROUTE_PLAIN, [], lengths[j]
                 if j in samples:

@@ -21,7 +21,7 @@ from typing import Any
 
 import datasets
 
-from ..constants import LEVELS, MAX_DOCUMENTS, REQUIRED_ROW_FIELDS
+from ..constants import CONFLICT_LEVELS, MAX_DOCUMENTS, REQUIRED_ROW_FIELDS
 from ..errors import DataError
 
 __all__ = ["LCR_FEATURES", "load_lcr_dataset", "parse_source"]
@@ -286,10 +286,11 @@ def _validate_row(obj: Any, path: Path, line: int) -> dict[str, Any]:
     gold = _as_text(obj["gold_answer"], "gold_answer", path, line, non_empty=False)
 
     level = obj["conflict_level"]
-    if not isinstance(level, str) or level not in LEVELS:
+    codes = [known.code for known in CONFLICT_LEVELS]
+    if not isinstance(level, str) or level not in codes:
         raise DataError(
-            f"expected one of {', '.join(LEVELS)}, got {_describe(level)}. "
-            f"Fix: set conflict_level to one of the allowed values {list(LEVELS)} (upper case).",
+            f"expected one of {', '.join(codes)}, got {_describe(level)}. "
+            f"Fix: set conflict_level to one of the allowed values {codes} (upper case).",
             path=path,
             line=line,
             field="conflict_level",

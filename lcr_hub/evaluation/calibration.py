@@ -16,7 +16,7 @@ from .._modules.atomic import staged_folder
 from ..checkpoint import default_checkpoint
 from .._modules.provenance import command_line, file_digests
 from ..cards import render_model_card
-from ..constants import CONFIG_NAME, LEVEL2ID, METADATA_NAME, MODEL_CARD_NAME, REFERENCE_NAME
+from ..constants import CONFIG_NAME, METADATA_NAME, MODEL_CARD_NAME, REFERENCE_NAME, level_by_code
 from ..data import build_detection_dataset, load_lcr_dataset, resolve_data_files, train_validation_split
 from ..errors import CheckpointError
 from ..pipeline import LCRPipeline
@@ -223,7 +223,7 @@ def calibrate(
     positive = labels == 1
     targets = {
         "detector": (predictions.conflict_logits, labels),
-        "classifier": (predictions.level_logits[positive], np.asarray([LEVEL2ID[v] for v in detection["conflict_level"]])[positive]),
+        "classifier": (predictions.level_logits[positive], np.asarray([level_by_code(v).id for v in detection["conflict_level"]])[positive]),
     }
     groups = {"detector": list(detection["id"]), "classifier": [g for g, p in zip(detection["id"], positive) if p]}
     records = {}

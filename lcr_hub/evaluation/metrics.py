@@ -18,7 +18,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from ..constants import LEVELS
+from ..constants import CONFLICT_LEVELS
 
 
 def calibration_errors(outcomes: Sequence[int], probabilities: Sequence[float], n_bins: int = 15) -> tuple[float, float]:
@@ -82,7 +82,7 @@ def detector_metrics(
         y, pred, average="binary", zero_division=0
     )
     per_level = {}
-    for level in LEVELS:
+    for level in (lv.code for lv in CONFLICT_LEVELS):
         sel = lv == level
         if sel.any():
             per_level[level] = {
@@ -126,15 +126,15 @@ def classifier_metrics(labels: Sequence[int], probabilities: np.ndarray) -> dict
         1.0
     """
     y = np.asarray(labels, dtype=int)
-    probs = np.asarray(probabilities, dtype=float).reshape(len(y), len(LEVELS))
+    probs = np.asarray(probabilities, dtype=float).reshape(len(y), len(CONFLICT_LEVELS))
     pred = probs.argmax(-1) if len(y) else np.zeros(0, dtype=int)
     present = sorted(set(y.tolist()))
-    ids = list(range(len(LEVELS)))
+    ids = [level.id for level in CONFLICT_LEVELS]
     precision, recall, f1, support = precision_recall_fscore_support(
         y, pred, labels=ids, zero_division=0
     )
     per_level = {
-        LEVELS[i]: {
+        CONFLICT_LEVELS[i].code: {
             "precision": float(precision[i]),
             "recall": float(recall[i]),
             "f1": float(f1[i]),

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import AutoModel
 
-from ..constants import LEVEL2ID, METADATA_NAME, REFERENCE_NAME, SPLIT_ROLE, VALIDATION_SET
+from ..constants import METADATA_NAME, REFERENCE_NAME, SPLIT_ROLE, VALIDATION_SET, level_by_code
 from ..data import (
     SAMPLE_DATA_PATH,
     build_detection_dataset,
@@ -187,7 +187,7 @@ def _recompute_figures(model, metadata: dict, rows: datasets.Dataset, states: _S
         else:
             examples = rows.to_list()
             probabilities = _head_outputs(model, states.of(examples, model.config.layer_index))
-            metrics = classifier_metrics([LEVEL2ID[e["conflict_level"]] for e in examples], probabilities)
+            metrics = classifier_metrics([level_by_code(e["conflict_level"]).id for e in examples], probabilities)
     finally:
         model.config.calibration_temperature = trained_temperature
     tolerance = FIGURE_TOLERANCES[dtype]

@@ -17,14 +17,17 @@ from typing import Any
 from transformers import PreTrainedConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
-    from lcr_hub.constants import ID2LABEL, LABEL2ID, LEVEL_LABELS
+    from lcr_hub.constants import CONFLICT_LEVELS
     from lcr_hub.errors import ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
-    from .constants import ID2LABEL, LABEL2ID, LEVEL_LABELS  # type: ignore[no-redef]
+    from .constants import CONFLICT_LEVELS  # type: ignore[no-redef]
     from .errors import ConfigError  # type: ignore[no-redef]
 
 DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
 CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
+# The classifier's labels, fixed by the LCR taxonomy (config.json: {"0": "L1_temporal", ...}).
+_ID2LABEL: dict[int, str] = {level.id: level.label for level in CONFLICT_LEVELS}
+_LABEL2ID: dict[str, int] = {label: i for i, label in _ID2LABEL.items()}
 
 
 class _LCRConfigMixin:
@@ -269,15 +272,15 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
-        refine_levels: list[str] | tuple[str, ...] = ("L1_temporal", "L2_numerical"),
+        refine_levels: list[str] | tuple[str, ...] = (CONFLICT_LEVELS[0].label, CONFLICT_LEVELS[1].label),
         refine_min_confidence: float = 0.7,
         self_consistency_samples: int = 8,
         self_consistency_temperature: float = 0.7,
         **kwargs: Any,
     ) -> None:
-        unknown = [level for level in refine_levels if level not in LEVEL_LABELS]
+        unknown = [level for level in refine_levels if level not in _LABEL2ID]
         if unknown:
-            raise ConfigError(f"LCRClassifierConfig.refine_levels must be among {list(LEVEL_LABELS)}, got {unknown}.")
+            raise ConfigError(f"LCRClassifierConfig.refine_levels must be among {list(_LABEL2ID)}, got {unknown}.")
         if not 0.0 <= refine_min_confidence <= 1.0:
             raise ConfigError(f"LCRClassifierConfig.refine_min_confidence must be in [0, 1], got {refine_min_confidence!r}.")
         if not isinstance(self_consistency_samples, int) or self_consistency_samples < 1:
@@ -302,7 +305,7 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
             )
         for key in ("id2label", "label2id", "num_labels"):
             given = kwargs.pop(key, None)
-            expected = {"id2label": ID2LABEL, "label2id": LABEL2ID, "num_labels": len(ID2LABEL)}[key]
+            expected = {"id2label": _ID2LABEL, "label2id": _LABEL2ID, "num_labels": len(_ID2LABEL)}[key]
             if given is not None and _normalise_labels(given) != _normalise_labels(expected):
                 raise ConfigError(
                     f"LCRClassifierConfig.{key} is fixed by the LCR taxonomy to {expected!r}; "
@@ -324,7 +327,7 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self.refine_min_confidence = float(refine_min_confidence)
         self.self_consistency_samples = self_consistency_samples
         self.self_consistency_temperature = float(self_consistency_temperature)
-        super().__init__(id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), **kwargs)
+        super().__init__(id2label=dict(_ID2LABEL), label2id=dict(_LABEL2ID), **kwargs)
         self._check_base()
 
 
