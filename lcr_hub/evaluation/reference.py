@@ -295,7 +295,7 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
             got = compute_outputs(model, shared[key].encoder, reference["inputs"])
             calibration = {"checked": False, "reason": "not asked for (reference outputs only)"}
             if recompute_figures:
-                calibration = _check_figures(folder, model, shared[key], dtype)
+                calibration = _validate_figures(folder, model, shared[key], dtype)
         finally:
             model.train(was_training)
         drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
@@ -375,7 +375,7 @@ def format_validation(reports: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def _check_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:
+def _validate_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:
     metadata_path = folder / METADATA_NAME
     if not metadata_path.is_file():
         return {"checked": False, "reason": f"no {METADATA_NAME}: no stored figures to compare with"}

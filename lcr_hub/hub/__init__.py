@@ -1,5 +1,18 @@
 """Hub hosting of the LCR checkpoints: released variants, verified loading, publishing, legacy conversion.
 
+Three verbs, one meaning each, across lcr_hub:
+
+- **verify**: compare the sha256 of files with recorded digests (the registry, a
+  ``checksums.sha256`` manifest, ``weights_sha256``): :func:`verify_folder`,
+  :func:`~lcr_hub.hub.loading.verify_local_checkpoint`, ``lcr-hub verify``.
+- **validate**: compare a model's outputs and calibration figures with the reference
+  recorded beside its weights: :mod:`lcr_hub.evaluation.reference`, ``lcr-hub validate``.
+- **check**: whether this machine can run LCR (Python, packages, device, dtype):
+  :func:`lcr_hub.env.compatibility_report`, ``lcr-hub env``.
+
+The original release's names in :mod:`lcr_hub.compat` (``validate_environment``...) are kept
+as that release documented them.
+
 Example:
     >>> from lcr_hub.hub import list_variants, load_variant
     >>> sorted({v.name for v in list_variants()})
@@ -13,7 +26,7 @@ from typing import Any
 
 from .loading import VerifiedSource, fetch_verified
 from .registry import FileDigest, Variant, get_variant, list_variants, registry_path
-from .verify import FileCheck, check_folder
+from .verify import FileCheck, verify_folder
 
 
 def describe_variant(name_or_tag: str) -> str:
@@ -68,11 +81,11 @@ __all__ = [
     "FileDigest",
     "Variant",
     "VerifiedSource",
-    "check_folder",
     "describe_variant",
     "fetch_verified",
     "get_variant",
     "list_variants",
     "load_variant",
     "registry_path",
+    "verify_folder",
 ]

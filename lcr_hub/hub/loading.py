@@ -34,7 +34,7 @@ from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
 from .._hashing import sha256_file
 from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
 from .registry import COMMIT_RE, FileDigest, Variant, find_release
-from .verify import FileCheck, check_folder, evict, folder_files, read_manifest, recorded_digests
+from .verify import FileCheck, verify_folder, evict, folder_files, read_manifest, recorded_digests
 
 #: ``from_pretrained`` keyword arguments consumed here (the download side).
 HUB_KWARGS = ("revision", "subfolder", "cache_dir", "force_download", "local_files_only", "token")
@@ -115,7 +115,7 @@ def _verify_local(folder: Path) -> VerifiedSource:
         raise _no_safetensors(str(folder), folder_files(folder) if folder.is_dir() else [])
     manifest = read_manifest(folder)
     if manifest is not None:  # a user's own folder: files it does not list are not checked
-        _raise_on_bad(check_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
+        _raise_on_bad(verify_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
     return VerifiedSource(path=folder)
 
 
@@ -152,7 +152,7 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
         )
     checks: dict[str, FileCheck] = {}
     for expected in digest_sets:
-        found = check_folder(folder, expected, exact=False, rehash=True)
+        found = verify_folder(folder, expected, exact=False, rehash=True)
         _raise_on_bad(found, folder, str(folder), cached=False)
         checks.update((c.name, c) for c in found)
     return [checks[name] for name in sorted(checks)]
@@ -299,7 +299,7 @@ def fetch_verified(
 
 def _checked(folder: Path, expected: dict[str, FileDigest], where: str, repo_id: str, commit: str,
              variant: Variant | None) -> VerifiedSource:
-    _raise_on_bad(check_folder(folder, expected), folder, where, cached=True)
+    _raise_on_bad(verify_folder(folder, expected), folder, where, cached=True)
     return VerifiedSource(path=folder, repo_id=repo_id, commit=commit, variant=variant)
 
 
@@ -379,4 +379,4 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
                 f"Download it first (lcr_hub.hub.load_variant({variant.name!r})) or pass --folder."
             ) from None
         folder = Path(snapshot) / variant.subfolder
-    return Path(folder), check_folder(folder, variant.files, rehash=True)
+    return Path(folder), verify_folder(folder, variant.files, rehash=True)
