@@ -54,14 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="Print each module's names, not only the counts.")
     args = parser.parse_args(argv)
     excluded = {Path(p).resolve() for p in args.exclude}
-    total = 0
+    total = in_private = 0
     for path in sorted(Path(args.package).rglob("*.py")):
         if path.resolve() in excluded:
             continue
         names = public_names(path)
         total += len(names)
+        if any(part.startswith("_") and not part.startswith("__") for part in path.parts):
+            in_private += len(names)  # _hashing.py, _modules/: private by their module's name
         print(f"{len(names):4d}  {path}" + (f"  {', '.join(names)}" if args.list and names else ""))
-    print(f"{total:4d}  total")
+    print(f"{total:4d}  total ({in_private} of them in private modules)")
     return 0
 
 

@@ -20,11 +20,11 @@ from lcr_hub.data import (
     format_example,
     load_lcr_dataset,
     make_consistent_twin,
-    parse_source,
     row_has_conflict,
     tokenize_examples,
     train_validation_split,
 )
+from lcr_hub.data.loading import parse_source
 from lcr_hub.errors import DataError, LCRHubError
 
 FIXTURES = Path(__file__).parent / "fixtures"

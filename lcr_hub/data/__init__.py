@@ -17,27 +17,23 @@ from .formatting import (
     tokenize_examples,
 )
 from .prompts import format_prompt, uses_chat_template
-from .loading import LCR_FEATURES, load_lcr_dataset, parse_source, resolve_data_files
+from .loading import LCR_FEATURES, load_lcr_dataset, resolve_data_files
 from .splits import train_validation_split
 from .twins import build_detection_dataset, make_consistent_twin, row_has_conflict
 
 #: The hand-written sample rows shipped with the package (default data of `lcr-hub evaluate`).
 SAMPLE_DATA_PATH: Path = Path(__file__).with_name("sample.jsonl")
 
+# The public API of lcr_hub.data. The other names imported above (FormattedExample,
+# document_separator, resolve_data_files, row_has_conflict, tokenize_examples,
+# uses_chat_template) serve lcr_hub's own layers below this one.
 __all__ = [
     "LCR_FEATURES",
     "SAMPLE_DATA_PATH",
-    "FormattedExample",
     "build_detection_dataset",
-    "document_separator",
     "format_example",
     "format_prompt",
     "load_lcr_dataset",
     "make_consistent_twin",
-    "parse_source",
-    "resolve_data_files",
-    "row_has_conflict",
-    "tokenize_examples",
     "train_validation_split",
-    "uses_chat_template",
 ]

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 __all__ = [
-    "MAX_FORMAT_LENGTH",
     "FormattedExample",
     "document_separator",
     "format_example",
@@ -28,7 +27,7 @@ __all__ = [
 ]
 
 #: Upper bound of the default ``max_length`` of :func:`tokenize_examples`.
-MAX_FORMAT_LENGTH = 512
+_MAX_FORMAT_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -204,8 +203,8 @@ def tokenize_examples(
             "`tokenizer.pad_token = tokenizer.eos_token` (causal LMs) before tokenizing."
         )
     if max_length is None:
-        model_max = getattr(tokenizer, "model_max_length", None) or MAX_FORMAT_LENGTH
-        max_length = min(int(model_max), MAX_FORMAT_LENGTH)
+        model_max = getattr(tokenizer, "model_max_length", None) or _MAX_FORMAT_LENGTH
+        max_length = min(int(model_max), _MAX_FORMAT_LENGTH)
 
     encoded = tokenizer(
         [example.text for example in examples],

@@ -36,25 +36,24 @@ from ..encoding.features import BaseEncoder, load_encoder
 from .metrics import classifier_metrics, detector_metrics
 
 #: Default absolute tolerance on a probability, by the dtype the check runs in.
-TOLERANCES = {"float32": 1e-4, "float16": 5e-3, "bfloat16": 2e-2}
+_TOLERANCES = {"float32": 1e-4, "float16": 5e-3, "bfloat16": 2e-2}
 #: Default absolute tolerance on a recomputed validation ECE or Brier score, by dtype. Beyond
 #: the probabilities' own drift, one example crossing a bin edge moves the ECE by up to 2/n
-#: (0.004 on the 538 examples of the embedded detector's validation set). Measured on this
-#: project's CPU: drift 0 (float32) and at most 3.3e-4 (bfloat16) on the embedded checkpoints.
+#: (the drift measured on the embedded checkpoints: docs/history-code-notes.md).
 FIGURE_TOLERANCES = {"float32": 5e-3, "float16": 1e-2, "bfloat16": 2e-2}
 #: The calibration figures recomputed per component (keys of the metrics dicts).
-CALIBRATION_FIGURES = {"detector": ("ece", "brier"), "classifier": ("ece",)}
-N_REFERENCE_ROWS = 4
+_CALIBRATION_FIGURES = {"detector": ("ece", "brier"), "classifier": ("ece",)}
+_N_REFERENCE_ROWS = 4
 
 
 def reference_examples() -> list[dict]:
     """The fixed reference inputs: the first rows of the bundled sample, each with its twin."""
-    rows = load_lcr_dataset(SAMPLE_DATA_PATH).select(range(N_REFERENCE_ROWS))
+    rows = load_lcr_dataset(SAMPLE_DATA_PATH).select(range(_N_REFERENCE_ROWS))
     return [{"query": e["query"], "documents": [{"text": d["text"]} for d in e["documents"]]}
             for e in build_detection_dataset(rows).to_list()]
 
 
-def compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
+def _compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
     """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples."""
     from ..encoding.batches import encode_rows
 
@@ -66,8 +65,8 @@ def _head_outputs(model, features) -> np.ndarray:
     """``predict_head`` on cached states cast to the model's dtype (the states are not modified)."""
     from ..encoding.batches import EncodedRows, predict_head
 
-    model_dtype = next(model.parameters()).dtype
-    cast = {layer: [s.to(model_dtype) for s in states] for layer, states in features.states.items()}
+    weights_dtype = next(model.parameters()).dtype
+    cast = {layer: [s.to(weights_dtype) for s in states] for layer, states in features.states.items()}
     return predict_head(model, EncodedRows(states=cast, document_ids=features.document_ids))
 
 
@@ -123,7 +122,7 @@ def _candidates(recorded: str, folder: Path) -> list[Path]:
     return [base / path for base in bases if (base / path).is_file()]
 
 
-def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.Dataset | None, str | None]:
+def _held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.Dataset | None, str | None]:
     """The validation part of a training run's split, if its data files are here unchanged.
 
     The metadata records the split files (role ``train+validation``) with their sha256, and
@@ -141,7 +140,7 @@ def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.D
         >>> import json
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> folder = default_checkpoint("detector")
-        >>> rows, why = held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
+        >>> rows, why = _held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
         >>> len(rows) if rows is not None else why  # 270 with ../shared/data/lcr-bench beside the repo
         270
     """
@@ -192,7 +191,7 @@ def _recompute_figures(model, metadata: dict, rows: datasets.Dataset, states: _S
         model.config.calibration_temperature = trained_temperature
     tolerance = FIGURE_TOLERANCES[dtype]
     figures = {}
-    for name in CALIBRATION_FIGURES[component]:
+    for name in _CALIBRATION_FIGURES[component]:
         drift = abs(metrics[name] - stored[name])
         figures[name] = {"stored": stored[name], "recomputed": metrics[name], "drift": drift, "ok": drift <= tolerance}
     return {
@@ -213,7 +212,7 @@ def write_reference(folder: str | os.PathLike, model, encoder: BaseEncoder) -> d
     record = {
         "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
         "inputs": examples,
-        "outputs": compute_outputs(model, encoder, examples).tolist(),
+        "outputs": _compute_outputs(model, encoder, examples).tolist(),
     }
     (Path(folder) / REFERENCE_NAME).write_text(json.dumps(record, indent=1) + "\n")
     return record
@@ -239,13 +238,13 @@ def _read_reference(folder: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def reference_folder(model) -> Path:
+def _reference_folder(model) -> Path:
     """The folder ``model`` was loaded from (for a Hub repo, its verified cached copy)."""
     source = getattr(model, "lcr_source", None)
     return Path(source.path) if source is not None else Path(model.name_or_path)
 
 
-def model_dtype(model) -> str:
+def _model_dtype(model) -> str:
     """``float32``, ``float16`` or ``bfloat16``: the dtype of ``model``'s weights."""
     return str(next(model.parameters()).dtype).replace("torch.", "")
 
@@ -280,11 +279,11 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
     shared: dict[tuple[str, str | None, str], _SharedStates] = {}
     reports = []
     for model in models:
-        folder = reference_folder(model)
+        folder = _reference_folder(model)
         reference = _read_reference(folder)
-        dtype = model_dtype(model)
-        if dtype not in TOLERANCES:
-            raise ValueError(f"cannot validate a {dtype} model: dtype must be one of {sorted(TOLERANCES)}")
+        dtype = _model_dtype(model)
+        if dtype not in _TOLERANCES:
+            raise ValueError(f"cannot validate a {dtype} model: dtype must be one of {sorted(_TOLERANCES)}")
         device = str(next(model.parameters()).device)
         key = (model.config.base_model_name_or_path, model.config.base_model_revision, device)
         if key not in shared:
@@ -292,14 +291,14 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
         was_training = model.training
         model.eval()
         try:
-            got = compute_outputs(model, shared[key].encoder, reference["inputs"])
+            got = _compute_outputs(model, shared[key].encoder, reference["inputs"])
             calibration = {"checked": False, "reason": "not asked for (reference outputs only)"}
             if recompute_figures:
                 calibration = _validate_figures(folder, model, shared[key], dtype)
         finally:
             model.train(was_training)
         drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
-        tolerance = TOLERANCES[dtype] if atol is None else atol
+        tolerance = _TOLERANCES[dtype] if atol is None else atol
         reports.append({
             "folder": str(folder),
             "model_type": model.config.model_type,
@@ -348,8 +347,8 @@ def validate_checkpoints(
         >>> [r["ok"] for r in validate_checkpoints([default_checkpoint("detector")], recompute_figures=False)]
         [True]
     """
-    if dtype not in TOLERANCES:
-        raise ValueError(f"dtype must be one of {sorted(TOLERANCES)}, got {dtype!r}")
+    if dtype not in _TOLERANCES:
+        raise ValueError(f"dtype must be one of {sorted(_TOLERANCES)}, got {dtype!r}")
     for folder in folders:
         _read_reference(Path(folder))  # a missing file is reported before anything is loaded
     models = [AutoModel.from_pretrained(folder, dtype=getattr(torch, dtype)).to(device) for folder in folders]
@@ -382,7 +381,7 @@ def _validate_figures(folder: Path, model, states: _SharedStates, dtype: str) ->
     metadata = json.loads(metadata_path.read_text())
     if VALIDATION_SET not in metadata.get("validation", {}):
         return {"checked": False, "reason": f"{METADATA_NAME} stores no '{VALIDATION_SET}' figures"}
-    rows, reason = held_out_rows(folder, metadata)
+    rows, reason = _held_out_rows(folder, metadata)
     if rows is None:
         return {"checked": False, "reason": reason}
     return _recompute_figures(model, metadata, rows, states, dtype)

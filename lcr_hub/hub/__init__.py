@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from .loading import VerifiedSource, fetch_verified
-from .registry import FileDigest, Variant, get_variant, list_variants, registry_path
+from .registry import FileDigest, Variant, get_variant, list_variants
 from .verify import FileCheck, verify_folder
 
 
@@ -86,6 +86,5 @@ __all__ = [
     "get_variant",
     "list_variants",
     "load_variant",
-    "registry_path",
     "verify_folder",
 ]

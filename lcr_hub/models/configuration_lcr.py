@@ -23,8 +23,8 @@ except ImportError:  # uploaded as remote code beside constants.py and errors.py
     from .constants import CONFLICT_LEVELS  # type: ignore[no-redef]
     from .errors import ConfigError  # type: ignore[no-redef]
 
-DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
-CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
+_DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
+_CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
 # The classifier's labels, fixed by the LCR taxonomy (config.json: {"0": "L1_temporal", ...}).
 _ID2LABEL: dict[int, str] = {level.id: level.label for level in CONFLICT_LEVELS}
 _LABEL2ID: dict[str, int] = {label: i for i, label in _ID2LABEL.items()}
@@ -119,9 +119,9 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         initializer_range: float = 0.02,
         **kwargs: Any,
     ) -> None:
-        if pooling not in DETECTOR_POOLINGS:
+        if pooling not in _DETECTOR_POOLINGS:
             raise ConfigError(
-                f"LCRDetectorConfig.pooling must be one of {list(DETECTOR_POOLINGS)}, got {pooling!r}."
+                f"LCRDetectorConfig.pooling must be one of {list(_DETECTOR_POOLINGS)}, got {pooling!r}."
             )
         if not isinstance(mixing_layers, int) or mixing_layers < 0:
             raise ConfigError(f"LCRDetectorConfig.mixing_layers must be an int >= 0, got {mixing_layers!r}.")
@@ -291,9 +291,9 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
             raise ConfigError(
                 f"LCRClassifierConfig.self_consistency_temperature must be > 0, got {self_consistency_temperature!r}."
             )
-        if pooling not in CLASSIFIER_POOLINGS:
+        if pooling not in _CLASSIFIER_POOLINGS:
             raise ConfigError(
-                f"LCRClassifierConfig.pooling must be one of {list(CLASSIFIER_POOLINGS)}, got {pooling!r}."
+                f"LCRClassifierConfig.pooling must be one of {list(_CLASSIFIER_POOLINGS)}, got {pooling!r}."
             )
         if not calibration_temperature > 0:
             raise ConfigError(f"LCRClassifierConfig.calibration_temperature must be > 0, got {calibration_temperature!r}.")
