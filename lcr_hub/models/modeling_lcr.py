@@ -224,9 +224,8 @@ class LCRDetector(_LCRPreTrainedModel):
     a learned attention (``doc_attention``), normalises it (``doc_norm``), compares every
     pair of documents (``[|a - b|, a * b]`` -> ``fc1`` -> ReLU -> ``fc2``) and takes the
     strongest disagreement (max over pairs) as the logit. The attention scorer is a small MLP
-    (``Linear -> tanh -> Linear``): with a single linear scorer, training on frozen
-    MiniLM features stalled on a plateau for some seeds (validation F1 0.956-0.971 over
-    seeds 1, 2, 42) where the MLP scorer did not (0.985-0.989).
+    (``Linear -> tanh -> Linear``): a single linear scorer can stall on a plateau in training
+    (docs/history-code-notes.md).
 
     Example:
         >>> import torch
