@@ -66,7 +66,7 @@ def test_malformed_registry_and_duplicate_tags_are_refused(temp_registry):
         add_variant(entry)
 
 
-def test_check_folder_reports_each_file(tmp_path):
+def test_verify_folder_reports_each_file(tmp_path):
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "b.txt").write_text("b")
     pinned = write_manifest(tmp_path)
