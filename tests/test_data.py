@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lcr_hub.constants import LEVELS, MAX_DOCUMENTS
+from lcr_hub.constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from lcr_hub.data import (
     LCR_FEATURES,
     SAMPLE_DATA_PATH,
@@ -551,7 +551,7 @@ def test_tokenize_examples_requires_a_fast_tokenizer():
 def test_sample_data_loads_and_every_twin_builds():
     ds = load_lcr_dataset(SAMPLE_DATA_PATH)
     assert ds.num_rows == 12
-    assert Counter(ds["conflict_level"]) == {level: 3 for level in LEVELS}
+    assert Counter(ds["conflict_level"]) == {level.code: 3 for level in CONFLICT_LEVELS}
     assert all(ds["is_natural"])
     types = {"L1": "temporal", "L2": "numerical", "L3": "entity", "L4": "semantic"}
     for row in ds:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lcr_hub.constants import LEVELS, MAX_DOCUMENTS
+from lcr_hub.constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from lcr_hub.data import generator, load_lcr_dataset, make_consistent_twin, row_has_conflict
 from lcr_hub.data.generator import (
     CONFLICT_TYPES,
@@ -23,6 +23,7 @@ from lcr_hub.data.generator import (
     write_jsonl,
 )
 
+LEVELS = tuple(level.code for level in CONFLICT_LEVELS)  # the rows' conflict_level values
 REPO = Path(__file__).resolve().parents[1]
 NATURAL = REPO / "data" / "natural" / "validation.jsonl"
 HANDWRITTEN = REPO / "data" / "handwritten"

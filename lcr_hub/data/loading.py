@@ -23,7 +23,7 @@ from typing import Any
 import datasets
 
 from ..constants import (
-    LEVELS,
+    CONFLICT_LEVELS,
     MAX_DOCUMENTS,
     ON_DUPLICATE_CHOICES,
     ON_DUPLICATE_ERROR,
@@ -101,11 +101,8 @@ def parse_source(source: str | None) -> tuple[str | None, int | None]:
         the value does not end with ``:<line>``, ``(None, None)`` when it is empty.
 
     Example:
-        ```py
         >>> parse_source("data/l1.jsonl:12")
         ('data/l1.jsonl', 12)
-
-        ```
     """
     if not source:
         return None, None
@@ -242,10 +239,11 @@ def _validate_row(obj: Any, path: Path, line: int) -> dict[str, Any]:
     gold = _as_text(obj["gold_answer"], "gold_answer", path, line, non_empty=False)
 
     level = obj["conflict_level"]
-    if not isinstance(level, str) or level not in LEVELS:
+    codes = [known.code for known in CONFLICT_LEVELS]
+    if not isinstance(level, str) or level not in codes:
         raise DataError(
-            f"expected one of {', '.join(LEVELS)}, got {_describe(level)}. "
-            f"Fix: set conflict_level to one of the allowed values {list(LEVELS)} (upper case).",
+            f"expected one of {', '.join(codes)}, got {_describe(level)}. "
+            f"Fix: set conflict_level to one of the allowed values {codes} (upper case).",
             path=path,
             line=line,
             field="conflict_level",
@@ -459,13 +457,10 @@ def load_lcr_dataset(
         `ValueError`: ``on_duplicate`` is not one of ``"error"``, ``"keep_first"``.
 
     Example:
-        ```py
-        >>> from lcr_hub.data import load_lcr_dataset
-        >>> ds = load_lcr_dataset("tests/fixtures/valid_rows.jsonl")
-        >>> ds[0]["conflict_level"], ds[0]["source"]
-        ('L1', 'tests/fixtures/valid_rows.jsonl:1')
-
-        ```
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> ds = load_lcr_dataset(SAMPLE_DATA_PATH)
+        >>> ds[0]["conflict_level"], ds[0]["source"] == f"{SAMPLE_DATA_PATH}:1"
+        ('L1', True)
     """
     return load_lcr_data(paths, revision=revision, deduplicate=deduplicate, on_duplicate=on_duplicate).dataset
 

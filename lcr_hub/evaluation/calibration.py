@@ -16,7 +16,7 @@ from .._modules.atomic import staged_folder
 from ..checkpoint import default_checkpoint
 from .._modules.provenance import command_line, file_digests
 from ..cards import render_model_card
-from ..constants import CONFIG_NAME, LEVEL2ID, METADATA_NAME, MODEL_CARD_NAME, ON_DUPLICATE_ERROR, REFERENCE_NAME
+from ..constants import CONFIG_NAME, METADATA_NAME, MODEL_CARD_NAME, ON_DUPLICATE_ERROR, REFERENCE_NAME, level_by_code
 from ..data import build_detection_dataset, load_lcr_data, train_validation_split
 from ..errors import CheckpointError, DataError
 from ..pipeline import LCRPipeline
@@ -59,12 +59,10 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, max_iter: int = 
         The fitted temperature.
 
     Example:
-        ```python
         >>> import numpy as np
         >>> logits = np.array([8.0, -8.0, 8.0, -8.0]); targets = np.array([1, 0, 0, 1])
         >>> fit_temperature(logits, targets) > 1  # overconfident logits get a larger T
         True
-        ```
     """
     x = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
     y = torch.as_tensor(np.asarray(targets))
@@ -237,7 +235,7 @@ def calibrate(
     positive = labels == 1
     targets = {
         "detector": (predictions.conflict_logits, labels),
-        "classifier": (predictions.level_logits[positive], np.asarray([LEVEL2ID[v] for v in detection["conflict_level"]])[positive]),
+        "classifier": (predictions.level_logits[positive], np.asarray([level_by_code(v).id for v in detection["conflict_level"]])[positive]),
     }
     groups = {"detector": list(detection["id"]), "classifier": [g for g, p in zip(detection["id"], positive) if p]}
     records = {}

@@ -17,8 +17,7 @@ from tqdm.auto import tqdm
 from ..checkpoint import default_checkpoint
 from ..constants import PACKAGE_VERSION as __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
-from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
-from ..constants import ON_DUPLICATE_ERROR
+from ..constants import CONFIG_NAME, CONFLICT_LEVELS, ON_DUPLICATE_ERROR, WEIGHTS_NAME, level_by_code
 from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_data
 from ..errors import DataError, LCRHubError
 from ..pipeline import LCRPipeline, LCRPredictions
@@ -187,7 +186,7 @@ def evaluate(
 
     labels = np.asarray(detection["label"], dtype=int)
     levels = np.asarray(detection["conflict_level"])
-    level_ids = np.asarray([LEVEL2ID[level] for level in levels])
+    level_ids = np.asarray([level_by_code(level).id for level in levels])
     threshold = pipeline.detector.config.threshold
     probabilities = predictions.conflict_probability
     level_probs = predictions.level_probabilities
@@ -273,7 +272,7 @@ def format_report(report: dict) -> str:
         "",
         "level   n     detector acc   classifier P    R      F1",
     ]
-    for level in LEVELS:
+    for level in (lv.code for lv in CONFLICT_LEVELS):
         dl = d["per_level"].get(level)
         cl = c["per_level"].get(level)
         if dl is None and cl is None:

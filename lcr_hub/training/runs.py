@@ -22,13 +22,13 @@ from .._modules.provenance import command_line, file_digests, framework, hardwar
 from .._modules.seeding import seed_everything
 from ..cards import render_model_card
 from ..constants import (
-    LEVEL2ID,
     METADATA_NAME,
     MODEL_CARD_NAME,
     ON_DUPLICATE_ERROR,
     SPLIT_ROLE,
     VALIDATION_SET,
     WEIGHTS_NAME,
+    level_by_code,
 )
 from ..data import (
     LCR_FEATURES,
@@ -287,12 +287,12 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     torch.manual_seed(run.seed)
     model = LCRClassifier(config)
     history = train_head(
-        model, train_features, [LEVEL2ID[row["conflict_level"]] for row in prepared.train], epochs=hyper["epochs"],
+        model, train_features, [level_by_code(row["conflict_level"]).id for row in prepared.train], epochs=hyper["epochs"],
         batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
         seed=run.seed, progress=run.progress,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
         features = encode_rows(prepared.encoder, rows, [prepared.layer], desc=f"Encoding {name}", **encode)
-        metrics[name] = classifier_metrics([LEVEL2ID[row["conflict_level"]] for row in rows], predict_head(model, features))
+        metrics[name] = classifier_metrics([level_by_code(row["conflict_level"]).id for row in rows], predict_head(model, features))
     return _finish(run, model, "classifier", prepared, metrics, history, hyper, len(prepared.train))

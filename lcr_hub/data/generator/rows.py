@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ...constants import LEVELS, MAX_DOCUMENTS
+from ...constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from ..twins import make_consistent_twin
 from .base import _Mention
 from .dates import _Date
@@ -42,7 +42,8 @@ from .tables import (
 from .text import _PLACEHOLDER, _applicable, _aside, _fill, _title
 
 #: The ``conflict_type`` written for each level.
-CONFLICT_TYPES: dict[str, str] = {"L1": "temporal", "L2": "numerical", "L3": "entity", "L4": "semantic"}
+CONFLICT_TYPES: dict[str, str] = {level.code: level.kind for level in CONFLICT_LEVELS}
+_LEVEL_CODES: tuple[str, ...] = tuple(level.code for level in CONFLICT_LEVELS)
 
 _MAX_ATTEMPTS = 200
 #: Share of the sentences without the value that are composed asides rather than stock sentences.
@@ -393,7 +394,7 @@ def generate_rows(
     _check_bounds(min_documents, max_documents, 2)
     return [
         _generate(level, index, seed, conflicting=True, min_documents=min_documents, max_documents=max_documents)
-        for level in LEVELS
+        for level in _LEVEL_CODES
         for index in range(n_per_level)
     ]
 
@@ -432,7 +433,7 @@ def generate_consistent_rows(
         raise ValueError(f"n must be >= 0, got {n}.")
     _check_bounds(min_documents, max_documents, 2)
     return [
-        _generate(LEVELS[index % len(LEVELS)], index, seed, conflicting=False, min_documents=min_documents,
+        _generate(_LEVEL_CODES[index % len(_LEVEL_CODES)], index, seed, conflicting=False, min_documents=min_documents,
                   max_documents=max_documents)
         for index in range(n)
     ]
