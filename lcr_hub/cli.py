@@ -26,6 +26,9 @@ from .errors import ConfigError, LCRHubError
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.evaluate import evaluate, format_report
 
+    output = Path(args.output) if args.output else None
+    if output is not None:  # an unwritable --output fails now, not after minutes of scoring
+        output.parent.mkdir(parents=True, exist_ok=True)
     report = evaluate(
         args.data,
         data_revision=args.data_revision,
@@ -42,9 +45,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if report is None:  # another process of a multi-process run: the main one reports
         return 0
     print(format_report(report))
-    if args.output:
-        output = Path(args.output)
-        output.parent.mkdir(parents=True, exist_ok=True)
+    if output is not None:
         tmp = output.with_name(output.name + ".tmp")
         tmp.write_text(json.dumps(report, indent=2) + "\n")
         tmp.replace(output)

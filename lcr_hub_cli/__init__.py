@@ -18,13 +18,39 @@ Example:
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+from typing import Callable, Sequence
 
 PROG = "lcr-hub"
 DEFAULT_SEED = 42  # = lcr_hub.constants.DEFAULT_SEED (tests/test_cli.py)
 DEFAULT_REPO_ID = "lcr-research/lcr-checkpoints"  # = lcr_hub.constants.DEFAULT_REPO_ID (tests/test_cli.py)
 DTYPES = ("float32", "float16", "bfloat16")
 DEVICE_HELP = "Torch device: cpu, cuda, cuda:1, mps or auto (default cpu); an unavailable one stops with exit 2."
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``minimum`` (a usage error, exit 2, names the option otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _tolerance(text: str) -> float:
+    """An argparse ``type``: a float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
 
 
 def _add_command(sub, name: str, purpose: str, *examples: str) -> argparse.ArgumentParser:
@@ -61,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
-    ev.add_argument("--batch-size", type=int, default=32, help="Rows per encoder pass (default 32).")
+    ev.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
-    ev.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+    ev.add_argument("--bootstrap", type=_count(0), default=1000, metavar="N",
                     help="Bootstrap replicates for 95%% intervals of the headline metrics (0 disables; default 1000).")
     ev.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"Seed of torch and of the bootstrap (default {DEFAULT_SEED}).")
     ev.add_argument("--deterministic", action="store_true", help="Use deterministic torch kernels (recorded in the JSON).")
@@ -83,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Share of the ids in the validation part, with --split validation (default 0.2).")
     cal.add_argument("--seed", type=int, default=DEFAULT_SEED,
                      help=f"Seed of the split and of the cross-fit halves (default {DEFAULT_SEED}).")
-    cal.add_argument("--batch-size", type=int, default=32, help="Rows per encoder pass (default 32).")
+    cal.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
     cal.add_argument("--device", default="cpu", help=DEVICE_HELP)
     cal.add_argument("--no-progress", action="store_true",
                      help="Hide lcr_hub's own progress bars too (other libraries' bars are always off).")
@@ -96,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     val.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     val.add_argument("--dtype", choices=DTYPES, default="float32", help="Dtype to run the models in (default float32).")
-    val.add_argument("--atol", type=float, help="Allowed |drift| per probability (default from the dtype).")
+    val.add_argument("--atol", type=_tolerance, help="Allowed |drift| per probability (default from the dtype).")
     val.add_argument("--device", default="cpu", help=DEVICE_HELP)
     val.add_argument("--reference-only", action="store_true",
                      help="Skip recomputing ECE/Brier on the training run's validation set (minutes on CPU).")
@@ -108,14 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--refinement", required=True, metavar="DIR", help="Refinement trained on this base.")
     gen.add_argument("--classifier", metavar="DIR", help="Taxonomy classifier (routing); without it detected conflicts are refined.")
     gen.add_argument("--data", nargs="+", metavar="PATH", help="LCR .jsonl files or folders (default: the bundled sample).")
-    gen.add_argument("--limit", type=int, help="Answer only the first N rows.")
+    gen.add_argument("--limit", type=_count(1), help="Answer only the first N rows.")
     gen.add_argument("--base-revision", help="Hub revision of --base.")
     gen.add_argument("--dtype", choices=(*DTYPES, "auto"), help="dtype of the base.")
     gen.add_argument("--device", default="cpu", help=DEVICE_HELP + " Ignored with --device-map.")
     gen.add_argument("--device-map", help="Accelerate placement of the base, e.g. auto.")
     gen.add_argument("--max-memory", nargs="+", metavar="DEVICE=AMOUNT", help="Per-device budget, e.g. 0=20GiB 1=20GiB.")
-    gen.add_argument("--max-new-tokens", type=int, default=32, help="Longest answer in tokens (default 32).")
-    gen.add_argument("--batch-size", type=int, default=8, help="Rows per generation batch (default 8).")
+    gen.add_argument("--max-new-tokens", type=_count(1), default=32, help="Longest answer in tokens (default 32).")
+    gen.add_argument("--batch-size", type=_count(1), default=8, help="Rows per generation batch (default 8).")
     gen.add_argument("--seed", type=int, default=DEFAULT_SEED,
                      help=f"Seed of the self-consistency samples (default {DEFAULT_SEED}).")
 

@@ -52,6 +52,21 @@ def test_launcher_defaults_are_the_library_constants():
         assert commands[name].get_default("seed") == DEFAULT_SEED, name
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "--batch-size", "0"], "argument --batch-size: expected an integer >= 1, got 0"),
+    (["calibrate", "--data", "d", "--output", "o", "--batch-size", "x"], "argument --batch-size: expected an integer, got 'x'"),
+    (["evaluate", "--bootstrap", "-5"], "argument --bootstrap: expected an integer >= 0, got -5"),
+    (["validate", "--atol", "-1"], "argument --atol: expected a number >= 0, got -1"),
+    (["generate", "--base", "b", "--detector", "d", "--refinement", "r", "--max-new-tokens", "0"],
+     "argument --max-new-tokens: expected an integer >= 1, got 0"),
+])
+def test_out_of_range_numbers_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        build_parser().parse_args(argv)
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"lcr-hub {argv[0]}: error: {message}"
+
+
 def test_every_device_command_is_checked_here():
     with_device = {name for name, sub in _subcommands(build_parser()).items()
                    if any("--device" in a.option_strings for a in sub._actions)}
