@@ -220,8 +220,10 @@ def _third_party_progress_bars_off() -> Iterator[None]:
         yield
     finally:
         if transformers_on:
-            transformers_logging.enable_progress_bar()
-        if not hub_off:
+            transformers_logging.enable_progress_bar()  # huggingface_hub's too: set back on its own below
+        if hub_off:
+            hub_utils.disable_progress_bars()
+        else:
             hub_utils.enable_progress_bars()
         if not datasets_off:
             datasets.enable_progress_bars()

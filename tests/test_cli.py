@@ -145,29 +145,35 @@ def test_value_error_is_one_line(capsys, monkeypatch):
     assert err == "lcr-hub variants: error: bad value (ValueError; check the arguments named above)\n"
 
 
-def test_third_party_bars_are_off_inside_a_command_and_restored_after(monkeypatch):
+@pytest.mark.parametrize("hub_bars_before", ["on", "off"])
+def test_third_party_bars_are_off_inside_a_command_and_restored_after(hub_bars_before, monkeypatch):
     import datasets
     import huggingface_hub.utils as hub_utils
     from transformers.utils import logging as transformers_logging
 
     import lcr_hub.cli as cli
 
+    def state() -> tuple[bool, bool, bool]:
+        return (transformers_logging.is_progress_bar_enabled(), hub_utils.are_progress_bars_disabled(),
+                datasets.are_progress_bars_disabled())
+
     seen = {}
 
     def probe(args):
-        seen["transformers"] = transformers_logging.is_progress_bar_enabled()
-        seen["hub"] = hub_utils.are_progress_bars_disabled()
-        seen["datasets"] = datasets.are_progress_bars_disabled()
+        seen["during"] = state()
         return 0
 
-    before = (transformers_logging.is_progress_bar_enabled(), hub_utils.are_progress_bars_disabled(),
-              datasets.are_progress_bars_disabled())
     monkeypatch.setitem(cli._COMMANDS, "variants", probe)
-    assert main(["variants"]) == 0
-    assert seen == {"transformers": False, "hub": True, "datasets": True}
-    after = (transformers_logging.is_progress_bar_enabled(), hub_utils.are_progress_bars_disabled(),
-             datasets.are_progress_bars_disabled())
-    assert after == before
+    if hub_bars_before == "off":  # transformers' on, huggingface_hub's off: each comes back as it was
+        hub_utils.disable_progress_bars()
+    try:
+        before = state()
+        assert before == (True, hub_bars_before == "off", False)
+        assert main(["variants"]) == 0
+        assert seen["during"] == (False, True, True)
+        assert state() == before
+    finally:
+        hub_utils.enable_progress_bars()
 
 
 @pytest.mark.slow
