@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lcr_hub.cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION
+from lcr_hub_cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION
 from lcr_hub.errors import LCRHubError
 from lcr_hub.training import TrainingRun
 
