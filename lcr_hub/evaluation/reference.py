@@ -29,7 +29,7 @@ from ..data import (
     load_lcr_dataset,
     train_validation_split,
 )
-from ..checkpoint import CheckpointMetadata, read_checkpoint, read_metadata, write_reference_file
+from ..checkpoint import CheckpointMetadata, read_checkpoint, read_metadata
 from ..errors import CheckpointError
 from .._hashing import sha256_file
 from ..encoding.features import BaseEncoder, load_encoder
