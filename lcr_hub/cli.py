@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +25,27 @@ from ._modules.atomic import atomic_write
 from .errors import ConfigError, LCRHubError
 
 
+def _check_writable(output: Path) -> None:
+    """Refuse an ``--output`` that could not be written, without creating anything yet.
+
+    Raises:
+        ConfigError: ``output`` is a folder, or its nearest existing parent is not a writable folder.
+    """
+    if output.is_dir():
+        raise ConfigError(f"--output {output} is a folder; pass a file name such as {output / 'report.json'}.")
+    parent = output.parent.resolve()
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--output {output}: cannot create files under {parent}; choose a writable location.")
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation.evaluate import evaluate, format_report
 
     output = Path(args.output) if args.output else None
     if output is not None:  # an unwritable --output fails now, not after minutes of scoring
-        output.parent.mkdir(parents=True, exist_ok=True)
+        _check_writable(output)
     report = evaluate(
         args.data,
         data_revision=args.data_revision,
@@ -48,6 +64,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     print(format_report(report))
     if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(output, json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {output}")
     return 0
