@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..constants import REGISTRY_ENV
+from .._hashing import sha256_file
+from ..checkpoint import checkpoints_root
+from ..constants import CHECKSUMS_NAME, DEFAULT_VARIANT, REGISTRY_ENV
 from ..errors import CheckpointError, PublishError
 
 #: The registry shipped with the package.
@@ -159,7 +162,65 @@ def add_variant(variant: Variant) -> Path:
     if any(v.repo_id == variant.repo_id and v.tag == variant.tag for v in variants):
         raise PublishError(f"{path} already has a release tagged {variant.tag!r} for {variant.repo_id}.")
     payload = {"format": REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(path)
+    # A unique temporary name beside the registry: concurrent writers never share one.
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(json.dumps(payload, indent=2) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def embedded_component(variant: Variant) -> str | None:
+    """The embedded component a variant is released as, if any.
+
+    The embedded checkpoints (``lcr_hub/checkpoints/<component>``) are released as
+    ``<component>/minilm``.
+
+    Args:
+        variant: A registry entry.
+
+    Returns:
+        ``"detector"`` or ``"classifier"`` for those variants, else None.
+
+    Example:
+        >>> embedded_component(get_variant("detector/minilm"))
+        'detector'
+        >>> embedded_component(Variant("detector/deberta", "lcr_detector", "o/r", "detector/deberta", "t", "0" * 40))
+    """
+    component, _, name = variant.name.partition("/")
+    return component if name == DEFAULT_VARIANT else None
+
+
+def embedded_release_folder(variant: Variant) -> Path | None:
+    """The embedded checkpoint folder, when it is this release.
+
+    It is, when its ``checksums.sha256`` has the digest and size the registry pins for the
+    release (the manifest lists every other file's digest, so it names one release). Only
+    the manifest is hashed here; the other files are for the caller to check.
+
+    Args:
+        variant: A registry entry.
+
+    Returns:
+        The folder (under ``$LCR_HUB_CHECKPOINTS`` or the package's checkpoints), or None
+        when the variant is not embedded or the embedded folder is another release (or none).
+
+    Example:
+        >>> folder = embedded_release_folder(get_variant("detector/minilm"))
+        >>> folder is None or folder.name == "detector"
+        True
+    """
+    component = embedded_component(variant)
+    pinned = variant.files.get(CHECKSUMS_NAME)
+    if component is None or pinned is None:
+        return None
+    folder = checkpoints_root() / component
+    manifest = folder / CHECKSUMS_NAME
+    if not manifest.is_file() or manifest.stat().st_size != pinned.size or sha256_file(manifest) != pinned.sha256:
+        return None
+    return folder
