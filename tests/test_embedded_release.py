@@ -14,8 +14,8 @@ import pytest
 from conftest import RELEASE_ARCHIVE, REPO, script_env
 from lcr_hub.checkpoint import EMBEDDED_CHECKPOINTS
 from lcr_hub.cli import main
-from lcr_hub.constants import (CHECKPOINTS_ENV, CHECKSUMS_NAME, DEFAULT_VARIANT, MODEL_CARD_NAME, REGISTRY_ENV,
-                               REMOTE_CODE_FILES, WEIGHTS_NAME)
+from lcr_hub.constants import (CHECKPOINTS_ENV, CHECKSUMS_NAME, DEFAULT_VARIANT, MODEL_CARD_NAME, REFERENCE_NAME,
+                               REGISTRY_ENV, REMOTE_CODE_FILES, WEIGHTS_NAME)
 from lcr_hub.errors import CheckpointError
 from lcr_hub.hub.loading import verify_variant
 from lcr_hub.hub.registry import PACKAGE_REGISTRY, get_variant, list_variants
@@ -70,6 +70,9 @@ def test_release_script_makes_the_embedded_folders_the_released_bytes(copies, tm
         numbers = [int(m.group(1)) for v in before if (m := re.fullmatch(f"{component}-minilm-v(\\d+)", v.tag))]
         expected_tags[component] = f"{component}-{DEFAULT_VARIANT}-v{max(numbers) + 1}"
     weights = {c: (copies["checkpoints"] / c / WEIGHTS_NAME).read_bytes() for c in COMPONENTS}
+    for component in COMPONENTS:  # a change to release, whether or not the shipped folders are released already
+        reference = copies["checkpoints"] / component / REFERENCE_NAME
+        reference.write_text(reference.read_text() + "\n")
 
     out = release(copies)
     new = list_variants()[len(before):]
@@ -109,6 +112,11 @@ def test_release_script_makes_the_embedded_folders_the_released_bytes(copies, tm
     after = digests(copies["checkpoints"], copies["registry"], copies["archive"])
     assert release(copies).strip().endswith("nothing to release")
     assert digests(copies["checkpoints"], copies["registry"], copies["archive"]) == after
+    # A folder whose release already exists is only put back to the released bytes (no new tag).
+    for name in (CHECKSUMS_NAME, *REMOTE_CODE_FILES):
+        (copies["checkpoints"] / "classifier" / name).unlink()
+    assert f"replaced {copies['checkpoints'] / 'classifier'} with the released bytes of {new[1].tag}" in release(copies)
+    assert digests(copies["checkpoints"], copies["registry"], copies["archive"]) == after
     assert digests(EMBEDDED_CHECKPOINTS, PACKAGE_REGISTRY, RELEASE_ARCHIVE) == shipped  # the real files untouched
 
 
@@ -130,9 +138,8 @@ def test_embedded_checkpoints_are_the_released_bytes(monkeypatch):
     monkeypatch.delenv(REGISTRY_ENV, raising=False)
     for component in COMPONENTS:
         variant = get_variant(f"{component}/{DEFAULT_VARIANT}")
-        folder = EMBEDDED_CHECKPOINTS / component
-        assert set(folder_files(folder)) == set(variant.files), variant.tag
-        assert [c.line() for c in check_folder(folder, variant.files, rehash=True) if not c.ok] == []
+        folder, checks = verify_variant(variant.name)  # what `lcr-hub verify` checks: the embedded folder, offline
+        assert folder == EMBEDDED_CHECKPOINTS / component, variant.tag
+        assert {c.name for c in checks} == set(variant.files) and [c.line() for c in checks if not c.ok] == []
         for name, package_path in REMOTE_CODE_FILES.items():
             assert (folder / name).read_bytes() == (REPO / "lcr_hub" / package_path).read_bytes(), name
-        assert verify_variant(variant.name)[0] == folder  # `lcr-hub verify` checks it offline

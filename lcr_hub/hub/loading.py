@@ -369,7 +369,7 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
         True
         ```
     """
-    from .registry import embedded_component, embedded_release_folder, get_variant
+    from .registry import BYTECODE_CACHE, embedded_component, embedded_release_folder, get_variant
 
     variant = get_variant(name_or_tag)
     if folder is None:
@@ -386,4 +386,6 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
                 f"({error}). Download it first (lcr_hub.hub.load_variant({variant.tag!r})) or pass --folder."
             ) from None
         folder = Path(snapshot) / variant.subfolder
-    return Path(folder), check_folder(folder, variant.files, rehash=True)
+    checks = check_folder(folder, variant.files, rehash=True)
+    # Bytecode that Python (pip, on install) writes beside the remote-code files is not release content.
+    return Path(folder), [c for c in checks if not (c.status == "unexpected" and BYTECODE_CACHE in c.name.split("/"))]

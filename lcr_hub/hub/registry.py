@@ -24,6 +24,9 @@ from ..errors import CheckpointError, PublishError
 PACKAGE_REGISTRY = Path(__file__).with_name("registry.json")
 REGISTRY_FORMAT = 1
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+#: Python's bytecode folder: an installed package's embedded folders get one beside their
+#: remote-code files (pip compiles every module it installs); it is never part of a release.
+BYTECODE_CACHE = "__pycache__"
 
 
 @dataclass(frozen=True)
