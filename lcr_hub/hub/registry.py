@@ -10,23 +10,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .._hashing import sha256_file
-from ..checkpoint import checkpoints_root
-from ..constants import CHECKSUMS_NAME, DEFAULT_VARIANT, REGISTRY_ENV
+from ..constants import REGISTRY_ENV
 from ..errors import CheckpointError, PublishError
 
 #: The registry shipped with the package.
 PACKAGE_REGISTRY = Path(__file__).with_name("registry.json")
 REGISTRY_FORMAT = 1
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-#: Python's bytecode folder: an installed package's embedded folders get one beside their
-#: remote-code files (pip compiles every module it installs); it is never part of a release.
-BYTECODE_CACHE = "__pycache__"
 
 
 @dataclass(frozen=True)
@@ -165,17 +159,18 @@ def add_variant(variant: Variant) -> Path:
     if any(v.repo_id == variant.repo_id and v.tag == variant.tag for v in variants):
         raise PublishError(f"{path} already has a release tagged {variant.tag!r} for {variant.repo_id}.")
     payload = {"format": REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
-    # A unique temporary name beside the registry: concurrent writers never share one.
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(payload, indent=2) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    tmp.replace(path)
     return path
+
+
+# The embedded checkpoints as releases (imported here, not at the top: the registry itself
+# needs neither hashing nor the checkpoint location).
+
+#: Python's bytecode folder: an installed package's embedded folders get one beside their
+#: remote-code files (pip compiles every module it installs); it is never part of a release.
+BYTECODE_CACHE = "__pycache__"
 
 
 def embedded_component(variant: Variant) -> str | None:
@@ -195,6 +190,8 @@ def embedded_component(variant: Variant) -> str | None:
         'detector'
         >>> embedded_component(Variant("detector/deberta", "lcr_detector", "o/r", "detector/deberta", "t", "0" * 40))
     """
+    from ..constants import DEFAULT_VARIANT
+
     component, _, name = variant.name.partition("/")
     return component if name == DEFAULT_VARIANT else None
 
@@ -218,6 +215,10 @@ def embedded_release_folder(variant: Variant) -> Path | None:
         >>> folder is None or folder.name == "detector"
         True
     """
+    from .._hashing import sha256_file
+    from ..checkpoint import checkpoints_root
+    from ..constants import CHECKSUMS_NAME
+
     component = embedded_component(variant)
     pinned = variant.files.get(CHECKSUMS_NAME)
     if component is None or pinned is None:
