@@ -68,14 +68,12 @@ def sha256_file(path: str | os.PathLike) -> str:
         The lowercase hex digest.
 
     Example:
-        ```python
         >>> import tempfile, os
         >>> with tempfile.NamedTemporaryFile(delete=False) as f:
         ...     _ = f.write(b"abc")
         >>> sha256_file(f.name)
         'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
         >>> os.remove(f.name)
-        ```
     """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -213,10 +211,11 @@ def file_sha256(path: str | os.PathLike) -> str:
             Stamp cache errors are never raised.
 
     Example:
-        ```python
-        >>> file_sha256("checkpoints/detector/model.safetensors")  # doctest: +SKIP
-        '3f1c...'
-        ```
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "abc.txt"
+        >>> _ = path.write_bytes(b"abc")
+        >>> file_sha256(path) == sha256_file(path)
+        True
     """
     resolved, before = _resolve_and_stat(path)
     if stat.S_ISREG(before.st_mode):

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from string import Template
 
-from .constants import DEFAULT_ENCODER_ID, LEVELS
+from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID
 
 #: Card templates ship in the package (`lcr_hub/model_cards/`).
-TEMPLATES = Path(__file__).resolve().parent / "model_cards"
+_TEMPLATES = Path(__file__).resolve().parent / "model_cards"
 
-DATA_LICENSE_NOTE = (
+_DATA_LICENSE_NOTE = (
     "Trained on the dev split of the LCR benchmark (lcrpaper/lcr-rag, data/dev), whose data "
     "README states CC BY-SA 4.0 (sources: NaturalQuestions, HotpotQA, Wikipedia); the weights "
     "are released under the same licence."
@@ -19,14 +19,14 @@ DATA_LICENSE_NOTE = (
 
 
 #: How each evaluation set is described in a card.
-SET_DESCRIPTIONS = {
+_SET_DESCRIPTIONS = {
     "benchmark_dev": "LCR benchmark dev, validation part (never trained on)",
     "natural": "hand-written natural conflicts, data/natural/validation.jsonl (never trained on)",
 }
 
 
 #: Metrics of the refinement module (``lcr_hub.training.refinement.refinement_metrics``), as the card shows them.
-REFINEMENT_METRICS = {
+_REFINEMENT_METRICS = {
     "answer_ce": "answer cross-entropy, refined (nats/token)",
     "answer_ce_unrefined": "answer cross-entropy, base alone",
     "token_accuracy": "answer token accuracy (greedy), refined",
@@ -40,8 +40,8 @@ def _headline(component: str, metrics: dict) -> list[tuple[str, float, str]]:
     if component == "detector":
         return [("accuracy", metrics["accuracy"], "accuracy"), ("f1", metrics["f1"], "F1 (conflict class)")]
     if component == "refinement":
-        return [("loss", metrics["answer_ce"], REFINEMENT_METRICS["answer_ce"]),
-                ("loss", metrics["answer_ce_unrefined"], REFINEMENT_METRICS["answer_ce_unrefined"])]
+        return [("loss", metrics["answer_ce"], _REFINEMENT_METRICS["answer_ce"]),
+                ("loss", metrics["answer_ce_unrefined"], _REFINEMENT_METRICS["answer_ce_unrefined"])]
     return [("accuracy", metrics["accuracy"], "accuracy"), ("f1", metrics["macro_f1"], "macro-F1")]
 
 
@@ -50,12 +50,12 @@ def _base_tag(metadata: dict) -> str:
     return "minilm" if base == DEFAULT_ENCODER_ID else base.rstrip("/").split("/")[-1].lower()
 
 
-def template_path(metadata: dict) -> Path:
+def _template_path(metadata: dict) -> Path:
     """The card template of a checkpoint: ``<component>.md`` on the embedded encoder, else
     ``<component>_causal_lm.md`` (the refinement only ever sits on a causal LM)."""
     component = metadata["component"]
     on_encoder = metadata["config"]["base_model_name_or_path"] == DEFAULT_ENCODER_ID
-    return TEMPLATES / (f"{component}.md" if on_encoder else f"{component}_causal_lm.md")
+    return _TEMPLATES / (f"{component}.md" if on_encoder else f"{component}_causal_lm.md")
 
 
 def _yaml_front_matter(metadata: dict) -> str:
@@ -70,7 +70,7 @@ def _yaml_front_matter(metadata: dict) -> str:
             f"          name: {task}",
             "        dataset:",
             f"          type: {name}",
-            f"          name: {SET_DESCRIPTIONS.get(name, name)}",
+            f"          name: {_SET_DESCRIPTIONS.get(name, name)}",
             "        metrics:",
         ]
         for kind, value, label in _headline(component, metrics):
@@ -99,22 +99,22 @@ _CALIBRATION_ROWS = {
 def _results_table(metadata: dict) -> str:
     out = []
     for name, v in metadata["validation"].items():
-        out.append(f"**{SET_DESCRIPTIONS.get(name, name)}** ({v['n']} examples)\n")
+        out.append(f"**{_SET_DESCRIPTIONS.get(name, name)}** ({v['n']} examples)\n")
         if metadata["component"] == "refinement":
-            rows = ["| metric | value |", "|---|---|"] + [f"| {label} | {v[k]:.4f} |" for k, label in REFINEMENT_METRICS.items()]
+            rows = ["| metric | value |", "|---|---|"] + [f"| {label} | {v[k]:.4f} |" for k, label in _REFINEMENT_METRICS.items()]
         elif metadata["component"] == "detector":
             rows = ["| metric | value |", "|---|---|"]
             rows += [f"| {k} | {v[k]:.4f} |" for k in ("accuracy", "precision", "recall", "f1")]
             rows += [
                 f"| accuracy {lvl} (n={v['per_level'][lvl]['n']}, predicted conflict "
                 f"{v['per_level'][lvl]['predicted_positive_rate']:.2f}) | {v['per_level'][lvl]['accuracy']:.4f} |"
-                for lvl in LEVELS if lvl in v["per_level"]
+                for lvl in (level.code for level in CONFLICT_LEVELS) if lvl in v["per_level"]
             ]
             rows += [f"| {label} | {v[k]:.4f} |" for k, label in _CALIBRATION_ROWS["detector"] if k in v]
         else:
             rows = ["| metric | value |", "|---|---|", f"| accuracy | {v['accuracy']:.4f} |", f"| macro-F1 | {v['macro_f1']:.4f} |"]
             rows += [f"| F1 {lvl} (n={v['per_level'][lvl]['support']}) | {v['per_level'][lvl]['f1']:.4f} |"
-                     for lvl in LEVELS if lvl in v["per_level"]]
+                     for lvl in (level.code for level in CONFLICT_LEVELS) if lvl in v["per_level"]]
             rows += [f"| {label} | {v[k]:.4f} |" for k, label in _CALIBRATION_ROWS["classifier"] if k in v]
         out.append("\n".join(rows) + "\n")
     return "\n".join(out)
@@ -125,12 +125,12 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
 
     Args:
         metadata: The dict written by the training run (``training_metadata.json``).
-        template: A ``string.Template`` file; default :func:`template_path`.
+        template: A ``string.Template`` file; default the component's template in ``lcr_hub/model_cards/``.
 
     Returns:
         The model card: Hugging Face YAML metadata, then the filled template.
     """
-    path = Path(template) if template else template_path(metadata)
+    path = Path(template) if template else _template_path(metadata)
     body = Template(path.read_text()).substitute(
         command=metadata["command"],
         results=_results_table(metadata),
@@ -147,7 +147,7 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
         base_model=metadata["config"]["base_model_name_or_path"],
         base_model_revision=metadata["config"]["base_model_revision"],
         layer_index=metadata["config"]["layer_index"],
-        data_license=DATA_LICENSE_NOTE,
+        data_license=_DATA_LICENSE_NOTE,
     )
     card = _yaml_front_matter(metadata) + "\n" + body
     if "calibration" in metadata:

@@ -35,10 +35,8 @@ def default_checkpoint(component: str) -> Path:
         CheckpointError: The folder is missing (``$LCR_HUB_CHECKPOINTS`` points elsewhere).
 
     Example:
-        ```python
         >>> default_checkpoint("detector").name
         'detector'
-        ```
     """
     path = checkpoints_root() / component
     if not (path / CONFIG_NAME).is_file():

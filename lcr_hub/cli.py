@@ -8,8 +8,17 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .constants import DEFAULT_REPO_ID
+from .constants import DEFAULT_REPO_ID, ON_DUPLICATE_ERROR, ON_DUPLICATE_KEEP_FIRST
 from .errors import LCRHubError
+
+
+#: The option of every command that reads LCR data (the training scripts use it too).
+KEEP_FIRST_DUPLICATE_FLAG = "--keep-first-duplicate"
+KEEP_FIRST_DUPLICATE_OPTION = {
+    "dest": "on_duplicate", "action": "store_const", "const": ON_DUPLICATE_KEEP_FIRST, "default": ON_DUPLICATE_ERROR,
+    "help": "When an id repeats with different content, keep its first row and warn how many rows were dropped "
+            "(default: refuse the data). For the original benchmark files, which repeat ids.",
+}
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -18,6 +27,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate(
         args.data,
         data_revision=args.data_revision,
+        on_duplicate=args.on_duplicate,
         detector=args.detector,
         classifier=args.classifier,
         batch_size=args.batch_size,
@@ -47,7 +57,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     records = calibrate(
         args.data, args.output, detector=args.detector, classifier=args.classifier, split=args.split,
         validation_fraction=args.validation_fraction, seed=args.seed, batch_size=args.batch_size,
-        device=args.device, progress=not args.no_progress,
+        device=args.device, progress=not args.no_progress, on_duplicate=args.on_duplicate,
     )
     for name, r in records.items():
         b, a = r["before"], r["after"]
@@ -95,7 +105,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         args.base, args.detector, args.refinement, classifier=args.classifier, data=args.data, limit=args.limit,
         base_revision=args.base_revision, dtype=args.dtype, device=args.device, device_map=args.device_map,
         max_memory=max_memory or None, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
-        seed=args.seed,
+        seed=args.seed, on_duplicate=args.on_duplicate,
     )
     for row in report["rows"]:
         print(json.dumps(row))
@@ -162,9 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="Evaluate the detector and classifier on LCR-format data.")
     ev.add_argument("--data", nargs="+", metavar="PATH",
-                    help="LCR .jsonl files or folders, or Hub dataset repo ids owner/name (default: the bundled sample).")
+                    help="LCR .jsonl files or folders, or Hub dataset repos hf://datasets/owner/name[@REV] (default: the bundled sample).")
     ev.add_argument("--data-revision", metavar="REV", help="Revision of the Hub dataset repos in --data (pin a commit sha).")
     ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
+    ev.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)
     ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
     ev.add_argument("--batch-size", type=int, default=32, help="Rows per encoder pass (default 32).")
@@ -181,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--data", nargs="+", required=True, metavar="PATH", help="LCR .jsonl files or folders.")
     cal.add_argument("--output", required=True, metavar="DIR", help="Folder for detector/ and classifier/.")
     cal.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
+    cal.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)
     cal.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     cal.add_argument("--split", choices=("all", "validation"), default="all",
                      help="'validation': only the validation part of the training split (by id, seed).")
@@ -210,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--classifier", metavar="DIR", help="Taxonomy classifier (routing); without it detected conflicts are refined.")
     gen.add_argument("--data", nargs="+", metavar="PATH", help="LCR .jsonl files or folders (default: the bundled sample).")
     gen.add_argument("--limit", type=int, help="Answer only the first N rows.")
+    gen.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)
     gen.add_argument("--base-revision", help="Hub revision of --base.")
     gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16", "auto"), help="dtype of the base.")
     gen.add_argument("--device", default="cpu", help="Device of the whole base (default cpu; ignored with --device-map).")

@@ -8,14 +8,13 @@ locating folders (:func:`lcr_hub.hub.layout.component_folder`), sha256 verificat
 ``lcr-hub validate`` (:func:`lcr_hub.evaluation.reference.validate_models`).
 
 Example:
-    ```python
-    >>> from lcr_hub import CalibrationValidator, LCRModelLoader
-    >>> loader = LCRModelLoader(checkpoint_dir="checkpoints/", device="cpu", precision="fp32")  # doctest: +SKIP
-    >>> loader.validate_environment().fully_compatible  # doctest: +SKIP
+    >>> from lcr_hub.checkpoint import checkpoints_root
+    >>> from lcr_hub.compat import CalibrationValidator, LCRModelLoader
+    >>> loader = LCRModelLoader(checkpoint_dir=checkpoints_root(), device="cpu", precision="fp32")
+    >>> loader.validate_environment().fully_compatible
     True
-    >>> CalibrationValidator().validate_detector(loader.load_detector())[0]  # doctest: +SKIP
+    >>> CalibrationValidator(recompute_figures=False).validate_detector(loader.load_detector())[0]
     True
-    ```
 """
 
 from __future__ import annotations
@@ -62,12 +61,11 @@ class LCRModelLoader:
         ConfigError: Unknown precision or device string.
 
     Example:
-        ```python
-        >>> loader = LCRModelLoader(checkpoint_dir="checkpoints/", precision="fp32")  # doctest: +SKIP
-        >>> models = loader.load_all()  # doctest: +SKIP
-        >>> sorted(models)  # doctest: +SKIP
+        >>> from lcr_hub.checkpoint import checkpoints_root
+        >>> loader = LCRModelLoader(checkpoint_dir=checkpoints_root(), precision="fp32")
+        >>> models = loader.load_all()
+        >>> sorted(models)
         ['classifier', 'detector']
-        ```
     """
 
     def __init__(
@@ -107,7 +105,7 @@ class LCRModelLoader:
                     + unavailable_hint(component) + " Or pass revision=<full commit sha> for an unregistered one."
                 ) from None
             revision = release.commit
-        return self.checkpoint_dir, {"subfolder": subfolder, "revision": revision, "strict": self.strict_validation}
+        return self.checkpoint_dir, {"subfolder": subfolder, "revision": revision, "require_pinned": self.strict_validation}
 
     def _local_folder(self, component: str, variant: str | None) -> Path:
         folder = component_folder(self.checkpoint_dir, component, variant)
@@ -123,7 +121,7 @@ class LCRModelLoader:
                     return f"{folder}: present (sha256 not checked: verify_integrity=False)"
                 return describe_verified(folder, verify_local_checkpoint(folder))
             repo_id, kwargs = self._hub_source(component, variant)
-            source = fetch_verified(repo_id, kwargs["subfolder"], kwargs["revision"], strict=kwargs["strict"])
+            source = fetch_verified(repo_id, kwargs["subfolder"], kwargs["revision"], require_pinned=kwargs["require_pinned"])
             return f"{repo_id}/{kwargs['subfolder']}@{source.commit}: sha256 verified against the registry or manifest"
         return run
 
@@ -231,10 +229,13 @@ class CalibrationValidator:
         atol: Allowed |drift| per reference probability (default from the model's dtype).
 
     Example:
-        ```python
-        >>> validator = CalibrationValidator(strict=True, recompute_figures=False)  # doctest: +SKIP
-        >>> is_valid, report = validator.validate_detector(detector)  # doctest: +SKIP
-        ```
+        >>> from lcr_hub import LCRDetector
+        >>> from lcr_hub.checkpoint import default_checkpoint
+        >>> detector = LCRDetector.from_pretrained(default_checkpoint("detector"))
+        >>> validator = CalibrationValidator(strict=True, recompute_figures=False)
+        >>> is_valid, report = validator.validate_detector(detector)
+        >>> is_valid
+        True
     """
 
     def __init__(self, strict: bool = False, recompute_figures: bool = True, atol: float | None = None) -> None:

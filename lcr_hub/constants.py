@@ -7,21 +7,66 @@ spelled once.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 #: The package version (pyproject.toml reads it from here).
 PACKAGE_VERSION = "0.1.0"
 
-# Conflict levels; ids are fixed by the LCR spec.
-LEVEL_LABELS: tuple[str, ...] = ("L1_temporal", "L2_numerical", "L3_entity", "L4_semantic")
-ID2LABEL: dict[int, str] = dict(enumerate(LEVEL_LABELS))
-LABEL2ID: dict[str, int] = {label: i for i, label in ID2LABEL.items()}
 
-LEVELS: tuple[str, ...] = tuple(label.split("_")[0] for label in LEVEL_LABELS)  # ("L1", ..., "L4")
-LEVEL2ID: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
+class Level(NamedTuple):
+    """One conflict level of the LCR taxonomy; every other spelling of a level is derived from it.
+
+    Attributes:
+        id: The classifier's class index (fixed by the LCR spec).
+        code: A data row's ``conflict_level``, e.g. ``"L1"``.
+        kind: A data row's ``conflict_type``, e.g. ``"temporal"``.
+
+    Example:
+        >>> CONFLICT_LEVELS[0].label, level_by_code("L2").id, [lv.code for lv in CONFLICT_LEVELS]
+        ('L1_temporal', 1, ['L1', 'L2', 'L3', 'L4'])
+    """
+
+    id: int
+    code: str
+    kind: str
+
+    @property
+    def label(self) -> str:
+        """The classifier's label (``id2label`` in config.json), e.g. ``"L1_temporal"``."""
+        return f"{self.code}_{self.kind}"
+
+
+#: The conflict levels, in class-index order (``CONFLICT_LEVELS[i].id == i``).
+CONFLICT_LEVELS: tuple[Level, ...] = tuple(
+    Level(i, f"L{i + 1}", kind) for i, kind in enumerate(("temporal", "numerical", "entity", "semantic"))
+)
+_LEVEL_BY_CODE: dict[str, Level] = {level.code: level for level in CONFLICT_LEVELS}
+
+
+def level_by_code(code: str) -> Level:
+    """The level of a data row's ``conflict_level`` (``"L1"`` ... ``"L4"``).
+
+    Raises:
+        KeyError: ``code`` is not a level code (the message lists the codes).
+    """
+    try:
+        return _LEVEL_BY_CODE[code]
+    except (KeyError, TypeError):
+        raise KeyError(f"unknown conflict level {code!r}: expected one of {list(_LEVEL_BY_CODE)}") from None
+
 
 # LCR JSONL rows.
 REQUIRED_ROW_FIELDS: tuple[str, ...] = ("id", "query", "documents", "gold_answer", "conflict_level")
 MAX_DOCUMENTS: int = 8
+# The longest line an LCR file may have (a query and at most MAX_DOCUMENTS documents fit in far less).
+MAX_LINE_BYTES: int = 16 * 2**20
+# What load_lcr_dataset does with an id that repeats with different content: refuse the data,
+# or keep the row seen first (the original benchmark's test split repeats one id that way).
+ON_DUPLICATE_ERROR = "error"
+ON_DUPLICATE_KEEP_FIRST = "keep_first"
+ON_DUPLICATE_CHOICES: tuple[str, ...] = (ON_DUPLICATE_ERROR, ON_DUPLICATE_KEEP_FIRST)
+# A Hub dataset repo among data paths: hf://datasets/owner/name, optionally @revision.
+HUB_DATASET_PREFIX = "hf://datasets/"
 
 # File names inside a checkpoint folder.
 CONFIG_NAME = "config.json"

@@ -3,7 +3,7 @@
 The compatibility checks replace the original release's gatekeeping ("CUDA 11.8+, exact
 versions") with what lcr_hub actually needs: a supported Python, the package's own
 requirements, the requested device, the requested dtype working on it, the base encoder and
-checkpoint files that pass their sha256 checks. A GPU is never required.
+checkpoint files whose sha256 verifies. A GPU is never required.
 """
 
 from __future__ import annotations
@@ -83,10 +83,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         ConfigError: ``device`` is not a torch device string.
 
     Example:
-        ```python
         >>> resolve_device("cpu")
         device(type='cpu')
-        ```
     """
     if str(device) == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
@@ -161,7 +159,7 @@ def _encoder_check() -> EnvironmentCheck:
     return EnvironmentCheck("encoder", True, f"{DEFAULT_ENCODER_ID} at {path} (sha256 verified)")
 
 
-def embedded_checkpoint_checks() -> dict[str, Callable[[], str]]:
+def _embedded_checkpoint_checks() -> dict[str, Callable[[], str]]:
     """Checks of the embedded detector and classifier: present, and their weights' sha256 as recorded."""
     from .checkpoint import default_checkpoint
     from .hub.loading import verify_local_checkpoint
@@ -198,18 +196,16 @@ def compatibility_report(
         The report; ``fully_compatible`` is True when every check passed.
 
     Example:
-        ```python
         >>> report = compatibility_report("cpu", "float32")
         >>> report.fully_compatible
         True
-        ```
     """
     resolved = resolve_device(device)
     checks = [*_package_checks(), _device_check(resolved)]
     checks.append(_dtype_check(resolved, dtype) if checks[-1].ok else EnvironmentCheck(
         f"dtype {dtype}", False, f"not checked: device {resolved} is unavailable"))
     checks.append(_encoder_check())
-    for component, verify in (embedded_checkpoint_checks() if checkpoints is None else checkpoints).items():
+    for component, verify in (_embedded_checkpoint_checks() if checkpoints is None else checkpoints).items():
         try:
             checks.append(EnvironmentCheck(f"checkpoint {component}", True, verify()))
         except LCRHubError as error:

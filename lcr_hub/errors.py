@@ -71,7 +71,7 @@ class EncoderError(LCRHubError, OSError):
 
 
 class UnpinnedRevisionError(CheckpointError):
-    """``strict=True`` and the repo, subfolder or revision is not a release pinned in the registry."""
+    """``require_pinned=True`` and the repo, subfolder or revision is not a release pinned in the registry."""
 
 
 class UnpinnedRevisionWarning(UserWarning):

@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .checkpoint import default_checkpoint
-from .constants import ID2LABEL
+from .constants import CONFLICT_LEVELS
 from .data import tokenize_examples
 from .errors import ConfigError
 from .encoding.features import BaseEncoder, load_encoder
@@ -42,7 +42,7 @@ class LCRPredictions:
         """The most probable level label of each row (``L1_temporal``...), or None."""
         if self.level_probabilities is None:
             return None
-        return [ID2LABEL[int(i)] for i in self.level_probabilities.argmax(-1)]
+        return [CONFLICT_LEVELS[int(i)].label for i in self.level_probabilities.argmax(-1)]
 
 
 class LCRPipeline:
@@ -55,14 +55,12 @@ class LCRPipeline:
             encoder.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRPipeline
         >>> pipe = LCRPipeline.from_pretrained()  # the embedded checkpoints
         >>> row = {"query": "When did the bridge open?", "documents": [
         ...     {"text": "The bridge opened in 1932."}, {"text": "It opened to traffic in 1936."}]}
         >>> pipe.predict([row]).conflict_probability.shape
         (1,)
-        ```
     """
 
     def __init__(self, detector: LCRDetector, encoder: BaseEncoder, classifier: LCRClassifier | None = None) -> None:
@@ -159,8 +157,8 @@ class LCRPipeline:
         n = len(rows)
         probabilities = np.zeros(n, dtype=np.float64)
         logits = np.zeros(n, dtype=np.float64)
-        levels = np.zeros((n, len(ID2LABEL)), dtype=np.float64) if self.classifier is not None else None
-        level_logits = np.zeros((n, len(ID2LABEL)), dtype=np.float64) if self.classifier is not None else None
+        levels = np.zeros((n, len(CONFLICT_LEVELS)), dtype=np.float64) if self.classifier is not None else None
+        level_logits = np.zeros((n, len(CONFLICT_LEVELS)), dtype=np.float64) if self.classifier is not None else None
         shared = self.classifier is not None and self.classifier.config.freeze_encoder
         layers = [self.detector.config.layer_index] + ([self.classifier.config.layer_index] if shared else [])
         with tqdm(total=n, desc="Scoring", unit="row", disable=not progress) as bar:

@@ -111,7 +111,7 @@ def tiny_detector(tiny_training_data, tmp_path_factory) -> Path:
 
 # --------------------------------------------------------------------------- loopback Hub (marker: hub)
 
-#: The released repo as the loopback Hub serves it (see CHECKPOINT_HOSTING_GUIDE.md).
+#: The released repo as the loopback Hub serves it (see docs/hosting.md).
 RELEASE_ARCHIVE = REPO / "tests" / "fixtures" / "hub" / "lcr-checkpoints.tar.gz"
 
 

@@ -6,7 +6,7 @@ from transformers import AutoConfig
 import lcr_hub  # noqa: F401  (registers the auto classes)
 from lcr_hub import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
 from lcr_hub.errors import ConfigError
-from lcr_hub.constants import LEVEL_LABELS
+from lcr_hub.constants import CONFLICT_LEVELS, level_by_code
 
 
 @pytest.mark.parametrize("cls", [LCRDetectorConfig, LCRRefinementConfig, LCRClassifierConfig])
@@ -50,10 +50,24 @@ def test_detector_config_validation(kwargs, match):
 
 def test_classifier_labels_are_fixed():
     config = LCRClassifierConfig()
-    assert [config.id2label[i] for i in range(4)] == list(LEVEL_LABELS)
+    assert [config.id2label[i] for i in range(4)] == [level.label for level in CONFLICT_LEVELS]
     assert config.label2id["L3_entity"] == 2
     with pytest.raises(ConfigError, match="fixed by the LCR taxonomy"):
         LCRClassifierConfig(id2label={0: "a", 1: "b"})
+
+
+def test_classifier_config_json_labels_and_level_lookup(tmp_path):
+    LCRClassifierConfig().save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    labels = {"0": "L1_temporal", "1": "L2_numerical", "2": "L3_entity", "3": "L4_semantic"}  # the spec's ids
+    assert saved["id2label"] == labels
+    assert saved["label2id"] == {label: int(i) for i, label in labels.items()}
+    assert saved["refine_levels"] == ["L1_temporal", "L2_numerical"]
+    assert [(lv.id, lv.code, lv.kind) for lv in CONFLICT_LEVELS] == [
+        (0, "L1", "temporal"), (1, "L2", "numerical"), (2, "L3", "entity"), (3, "L4", "semantic")]
+    assert level_by_code("L4").label == "L4_semantic"
+    with pytest.raises(KeyError, match=r"unknown conflict level 'L5'.*\['L1', 'L2', 'L3', 'L4'\]"):
+        level_by_code("L5")
 
 
 def test_finetuned_classifier_needs_encoder_config():

@@ -10,17 +10,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from lcr_hub.constants import LEVELS, MAX_DOCUMENTS
+from lcr_hub.constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from lcr_hub.data import (
     LCR_FEATURES,
     SAMPLE_DATA_PATH,
+    DuplicateReport,
     FormattedExample,
     build_detection_dataset,
     document_separator,
     format_example,
+    load_lcr_data,
     load_lcr_dataset,
     make_consistent_twin,
+    parse_hub_dataset,
     parse_source,
+    resolve_data_files,
     row_has_conflict,
     tokenize_examples,
     train_validation_split,
@@ -108,7 +112,63 @@ def test_missing_path_names_it(tmp_path):
     missing = tmp_path / "nope.jsonl"
     with pytest.raises(DataError) as info:
         load_lcr_dataset([VALID, missing])
-    assert str(missing) in str(info.value) and "No such file" in str(info.value)
+    assert f"no such file or folder: {missing}" in str(info.value) and info.value.path == str(missing)
+    assert "working directory" not in str(info.value)  # absolute: the working directory does not matter
+
+
+def test_mistyped_relative_path_is_a_missing_file_with_a_suggestion_never_a_hub_request(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    def no_hub(*args, **kwargs):
+        raise AssertionError("a local path must never become a Hub request")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", no_hub)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "natural").mkdir(parents=True)
+    write_jsonl(tmp_path / "data" / "natural" / "rows.jsonl", [good_row()])
+    with pytest.raises(DataError) as info:
+        resolve_data_files(["data/natral"])
+    message = str(info.value)
+    assert message.startswith("no such file or folder: data/natral")
+    assert f"working directory {tmp_path}" in message and "Did you mean data/natural?" in message
+    with pytest.raises(DataError) as info:  # two typos, one per part
+        resolve_data_files(["dta/natural/rows.jsnl"])
+    assert "Did you mean data/natural/rows.jsonl?" in str(info.value)
+    with pytest.raises(DataError) as info:  # owner/name without a similar path: the explicit Hub form is named
+        resolve_data_files(["my-org/lcr-rows"])
+    assert "Did you mean" not in str(info.value) and "hf://datasets/my-org/lcr-rows" in str(info.value)
+
+
+def test_hub_dataset_references_are_explicit(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    calls = []
+
+    def fake_snapshot_download(repo_id, *, repo_type, revision, allow_patterns):
+        calls.append((repo_id, repo_type, revision))
+        folder = tmp_path / repo_id / str(revision)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_jsonl(folder / "rows.jsonl", [good_row()])
+        return str(folder)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    assert parse_hub_dataset("hf://datasets/my-org/rows@refs/pr/1") == ("my-org/rows", "refs/pr/1")
+    assert parse_hub_dataset("data/natural") is None
+    for bad in ("hf://datasets/rows", "hf://datasets/my-org/rows@", "hf://datasets/my-org/rows/data/a.jsonl"):
+        with pytest.raises(DataError, match="not a Hub dataset reference"):
+            parse_hub_dataset(bad)
+    files = resolve_data_files(["hf://datasets/my-org/rows@v1", "hf://datasets/my-org/other", VALID])
+    resolve_data_files(["hf://datasets/my-org/other"], revision="abc")
+    assert calls == [("my-org/rows", "dataset", "v1"), ("my-org/other", "dataset", None),
+                     ("my-org/other", "dataset", "abc")]
+    assert files[:2] == [tmp_path / "my-org" / "rows" / "v1" / "rows.jsonl",
+                         tmp_path / "my-org" / "other" / "None" / "rows.jsonl"]
+    assert files[2] == VALID
+    assert load_lcr_dataset("hf://datasets/my-org/rows@v2")["id"] == ["t1"]
+    with pytest.raises(DataError, match="give the revision once"):
+        resolve_data_files(["hf://datasets/my-org/rows@v1"], revision="v2")
+    with pytest.raises(DataError, match="dataset repos only"):
+        resolve_data_files([VALID], revision="v1")
 
 
 def test_folder_without_jsonl_names_it(tmp_path):
@@ -215,6 +275,67 @@ def test_conflicting_duplicate_names_both_locations():
     assert info.value.field == "id" and "fx_orchard" in message
     # Without de-duplication both copies load.
     assert load_lcr_dataset([VALID, FIXTURES / "duplicate_conflict.jsonl"], deduplicate=False).num_rows == 6
+
+
+def test_keep_first_keeps_the_first_row_of_an_id_and_reports_the_dropped_ones(caplog):
+    conflict = FIXTURES / "duplicate_conflict.jsonl"
+    with pytest.raises(DataError, match="--keep-first-duplicate"):
+        load_lcr_dataset([VALID, conflict])
+    with caplog.at_level(logging.WARNING, logger="lcr_hub.data.loading"):
+        data = load_lcr_data([VALID, conflict], on_duplicate="keep_first")
+    assert data.dataset["id"] == ["fx_orchard", "207", "fx_clock"]
+    assert data.dataset["source"][0] == f"{VALID}:1"  # the first row wins
+    assert data.files == [VALID, conflict]
+    assert data.duplicates == DuplicateReport("keep_first", 2, (("fx_orchard", f"{VALID}:1", f"{conflict}:2"),))
+    assert data.duplicates.dropped == 3
+    assert data.duplicates.as_dict()["conflicting"] == [
+        {"id": "fx_orchard", "kept": f"{VALID}:1", "dropped": f"{conflict}:2"}
+    ]
+    assert "dropped 1 row(s) whose id repeats with different content" in caplog.text
+    assert f"'fx_orchard' at {conflict}:2" in caplog.text and "2 identical repeat(s)" in caplog.text
+    assert load_lcr_dataset([VALID, conflict], on_duplicate="keep_first")["id"] == data.dataset["id"]
+    with pytest.raises(ValueError, match="on_duplicate"):
+        load_lcr_dataset(VALID, on_duplicate="keep_last")
+
+
+def test_identical_repeats_are_counted_without_a_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger="lcr_hub.data.loading"):
+        data = load_lcr_data(VALID)
+    assert data.duplicates == DuplicateReport("error", 1, ())
+    assert caplog.text == ""
+
+
+# --------------------------------------------------------------------------- encodings and line endings
+
+
+def _rows_bytes(n: int) -> list[bytes]:
+    return [json.dumps(good_row(id=f"r{i}", query=f"When did mill {i} burn down?")).encode() for i in range(1, n + 1)]
+
+
+def test_encoding_error_names_its_exact_line(tmp_path):
+    # Long enough that a decoder working in chunks would report an earlier line.
+    lines = _rows_bytes(300)
+    lines[200] = lines[200].replace(b"mill 201", b"m\xfchle 201")  # Latin-1, line 201
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(DataError) as info:
+        load_lcr_dataset(path)
+    assert_located(info.value, path, 201, None)
+    assert "not valid UTF-8: byte 0xfc" in str(info.value) and "re-save the file as UTF-8" in str(info.value)
+
+
+def test_utf8_bom_opens_a_file_but_nowhere_else(tmp_path):
+    bom = "\ufeff".encode()
+    first = tmp_path / "a.jsonl"
+    first.write_bytes(bom + b"\r\n".join(_rows_bytes(2)) + b"\r\n")  # BOM and Windows line endings
+    assert load_lcr_dataset(first)["id"] == ["r1", "r2"]
+    inside = tmp_path / "b.jsonl"
+    lines = _rows_bytes(3)
+    inside.write_bytes(b"\n".join([lines[0], lines[1], bom + lines[2]]) + b"\n")  # `cat` of two files with BOMs
+    with pytest.raises(DataError) as info:
+        load_lcr_dataset(inside)
+    assert_located(info.value, inside, 3, None)
+    assert "byte order mark" in str(info.value) and "column 1" in str(info.value)
 
 
 def test_parse_source():
@@ -430,7 +551,7 @@ def test_tokenize_examples_requires_a_fast_tokenizer():
 def test_sample_data_loads_and_every_twin_builds():
     ds = load_lcr_dataset(SAMPLE_DATA_PATH)
     assert ds.num_rows == 12
-    assert Counter(ds["conflict_level"]) == {level: 3 for level in LEVELS}
+    assert Counter(ds["conflict_level"]) == {level.code: 3 for level in CONFLICT_LEVELS}
     assert all(ds["is_natural"])
     types = {"L1": "temporal", "L2": "numerical", "L3": "entity", "L4": "semantic"}
     for row in ds:

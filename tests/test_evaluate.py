@@ -191,14 +191,14 @@ def test_evaluate_reads_a_hub_dataset_repo_pinned_to_a_revision(hub_env, hub_dat
     lines = sample.decode().splitlines(keepends=True)
     first = hub_dataset_repo("lcr-tests/sample-rows", {"data/rows.jsonl": "".join(lines[:4]).encode()})
     hub_dataset_repo("lcr-tests/sample-rows", {"data/rows.jsonl": sample}, message="all rows")
-    pinned = evaluate(["lcr-tests/sample-rows"], data_revision=first, bootstrap=0, progress=False)
+    pinned = evaluate(["hf://datasets/lcr-tests/sample-rows"], data_revision=first, bootstrap=0, progress=False)
     local = evaluate([SAMPLE_DATA_PATH], bootstrap=0, progress=False)
     assert pinned["n_rows"] == 4 and local["n_rows"] == len(lines)
-    assert pinned["data"]["revision"] == first and pinned["data"]["sources"] == ["lcr-tests/sample-rows"]
+    assert pinned["data"]["revision"] == first and pinned["data"]["sources"] == ["hf://datasets/lcr-tests/sample-rows"]
     assert first in pinned["data"]["files"][0]["path"]  # the snapshot of that commit
-    latest = evaluate(["lcr-tests/sample-rows"], bootstrap=0, progress=False)  # main: the second commit
+    latest = evaluate(["hf://datasets/lcr-tests/sample-rows"], bootstrap=0, progress=False)  # main: the second commit
     assert latest["detector"] == local["detector"] and latest["classifier"] == local["classifier"]
     with pytest.raises(DataError, match="Could not fetch the dataset repo 'lcr-tests/no-such-rows'"):
-        evaluate(["lcr-tests/no-such-rows"], bootstrap=0, progress=False)
-    with pytest.raises(DataError, match="applies to 'owner/name' dataset repos only"):
+        evaluate(["hf://datasets/lcr-tests/no-such-rows"], bootstrap=0, progress=False)
+    with pytest.raises(DataError, match="dataset repos only"):
         evaluate([SAMPLE_DATA_PATH], data_revision=first, bootstrap=0, progress=False)

@@ -3,6 +3,8 @@ hand-written training rows."""
 
 from __future__ import annotations
 
+import fnmatch
+import hashlib
 import importlib.util
 import json
 import re
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lcr_hub.constants import LEVELS, MAX_DOCUMENTS
+from lcr_hub.constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from lcr_hub.data import generator, load_lcr_dataset, make_consistent_twin, row_has_conflict
 from lcr_hub.data.generator import (
     CONFLICT_TYPES,
@@ -21,6 +23,7 @@ from lcr_hub.data.generator import (
     write_jsonl,
 )
 
+LEVELS = tuple(level.code for level in CONFLICT_LEVELS)  # the rows' conflict_level values
 REPO = Path(__file__).resolve().parents[1]
 NATURAL = REPO / "data" / "natural" / "validation.jsonl"
 HANDWRITTEN = REPO / "data" / "handwritten"
@@ -64,6 +67,39 @@ def test_row_does_not_depend_on_how_many_rows_are_requested():
         assert [r for r in small if r["conflict_level"] == level] == [
             r for r in large if r["conflict_level"] == level
         ][:3]
+
+
+# --- the tables (lcr_hub/data/generator/tables/*.json) ------------------------------------------
+
+#: sha256 of ``generate_rows(40, seed=2024) + generate_consistent_rows(40, seed=2024)`` written by
+#: write_jsonl, computed with the generator as it was before its tables moved to JSON files. Seeded
+#: draws pick table entries by position, so an entry added, removed, reordered or reworded in a
+#: table file changes this digest: update it only for a change meant to change the generated rows.
+SEEDED_ROWS_SHA256 = "3deca550ebf99c26ed9d4347a7e52c3acf854df3e58dc6a42ab38202324679bb"
+
+
+def test_tables_load_and_seeded_rows_match_the_pinned_digest(tmp_path):
+    tables = generator.tables
+    for group in tables.TABLE_GROUPS:
+        loaded = tables.load_tables(group)
+        assert loaded and all(len(table) > 0 for table in loaded.values()), group
+        assert tables.load_tables(group) is loaded  # read once
+    # JSON lists come back as tuples: a topic's name placeholders are filled only in tuples.
+    assert isinstance(tables._L4_TOPICS[0]["a"], tuple)
+    assert isinstance(tables._ASIDE_PREDICATES[0], tuple)
+    path = write_jsonl(generate_rows(40, seed=2024) + generate_consistent_rows(40, seed=2024), tmp_path / "rows.jsonl")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SEEDED_ROWS_SHA256
+
+
+def test_table_files_are_package_data():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["lcr_hub"]
+    files = sorted((REPO / "lcr_hub" / "data" / "generator" / "tables").glob("*.json"))
+    assert [f.stem for f in files] == sorted(generator.tables.TABLE_GROUPS)
+    for file in files:
+        relative = file.relative_to(REPO / "lcr_hub").as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
 
 
 # --- format and loader ----------------------------------------------------------------------
@@ -143,7 +179,7 @@ def test_twins_hold_no_conflicting_value(rows):
 
 def test_sample_has_distractors_and_rewordings(rows):
     claims = set()
-    for topic in generator._L4_TOPICS:
+    for topic in generator.tables._L4_TOPICS:
         for key in ("a", "b", "xa", "xb"):
             claims.update(topic[key])
     l4 = [r for r in rows if r["conflict_level"] == "L4"]
@@ -166,7 +202,7 @@ def test_l4_restatements_state_conflicts_too():
     # Whole-sentence restatements (topic keys ra/rb) must not only ever agree with the gold
     # answer, or "a sentence in its own construction" would mean "no conflict".
     l4 = [row for row in generate_rows(150, seed=42) if row["conflict_level"] == "L4"]
-    claims = {claim for topic in generator._L4_TOPICS for key in ("a", "b", "xa", "xb") for claim in topic[key]}
+    claims = {claim for topic in generator.tables._L4_TOPICS for key in ("a", "b", "xa", "xb") for claim in topic[key]}
     restated = [
         doc for row in l4 for doc in row["documents"]
         if doc["answer"] != row["gold_answer"] and doc["answer"] not in claims
@@ -182,7 +218,7 @@ def test_hedges_and_titles_appear_on_both_sides():
     # "about 1,240" and "Dr Hale" must occur with the gold value and with conflicting ones,
     # so that neither a hedge nor a dropped first name reads as a conflict or as agreement.
     rows = generate_rows(200, seed=42)
-    hedge = re.compile(r"\b(?:" + "|".join(generator._HEDGES) + r") (\S+)", re.IGNORECASE)
+    hedge = re.compile(r"\b(?:" + "|".join(generator.tables._HEDGES) + r") (\S+)", re.IGNORECASE)
     hedged = {"gold": 0, "conflict": 0}
     for row in (r for r in rows if r["conflict_level"] == "L2"):
         for doc in row["documents"]:
@@ -192,7 +228,8 @@ def test_hedges_and_titles_appear_on_both_sides():
                 elif row["gold_answer"] in doc["text"][match.start(1):match.start(1) + len(row["gold_answer"])]:
                     hedged["gold"] += 1
     assert min(hedged.values()) >= 5, hedged
-    titled = [r for r in rows if r["conflict_level"] == "L3" and r["gold_answer"].split()[0] in generator._HONORIFICS]
+    honorifics = generator.tables._HONORIFICS
+    titled = [r for r in rows if r["conflict_level"] == "L3" and r["gold_answer"].split()[0] in honorifics]
     short_forms = [
         doc for row in titled for doc in row["documents"]
         if doc["answer"] == row["gold_answer"] and row["gold_answer"] not in doc["text"]
@@ -206,7 +243,7 @@ def test_short_subjects_appear_on_both_sides():
     # "the trust" for "the Corriston Wildlife Trust" must state the gold claim and conflicting
     # ones, so that a shorter name for the subject reads as neither.
     rows = [r for r in generate_rows(200, seed=42) if r["conflict_level"] == "L4"]
-    forms = {form for forms in generator._L4_SHORT_SUBJECTS.values() for form in forms}
+    forms = {form for forms in generator.tables._L4_SHORT_SUBJECTS.values() for form in forms}
     short = {"gold": 0, "conflict": 0}
     for row in rows:
         for doc in row["documents"]:
@@ -308,7 +345,7 @@ def test_natural_rows_conflict_and_their_twins_build(natural):
 
 
 def test_natural_set_is_independent_of_the_generator(natural):
-    frames = [f for level in LEVELS for f in generator._LEVEL_MODELS[level].frames]
+    frames = [f for level in LEVELS for f in generator.levels._LEVEL_MODELS[level].frames]
     # Fixed wording from the generator's frames and context sentences never appears.
     markers = [
         "is the figure",
@@ -322,11 +359,11 @@ def test_natural_set_is_independent_of_the_generator(natural):
     for marker in markers:
         assert not any(marker in text for text in texts), marker
     # Nor does the fixed wording of the composed asides (their longest literal run, and the predicates).
-    literal_runs = [max(re.split(r"\{\w+\}", frame), key=len).strip(" .,") for frame in generator._ASIDE_FRAMES]
-    predicates = [re.split(r"\{\w+\}", one)[0].strip() for one, _ in generator._ASIDE_PREDICATES]
+    literal_runs = [max(re.split(r"\{\w+\}", frame), key=len).strip(" .,") for frame in generator.tables._ASIDE_FRAMES]
+    predicates = [re.split(r"\{\w+\}", one)[0].strip() for one, _ in generator.tables._ASIDE_PREDICATES]
     for marker in [m for m in literal_runs + predicates if len(m) >= 15]:
         assert not any(marker in text for text in texts), marker
-    places = set(generator.PLACES)
+    places = set(generator.tables.PLACES)
     assert not any(place in text for place in places for text in texts if len(place) > 6)
 
 

@@ -45,11 +45,11 @@ def test_load_by_tag_and_by_sha_class_and_automodel(hub_env):
     detector, classifier = get_variant(DETECTOR), get_variant("classifier/minilm")
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnpinnedRevisionWarning)  # pinned releases load without a warning
-        by_tag = LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=detector.tag, strict=True)
+        by_tag = LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=detector.tag, require_pinned=True)
         from transformers import AutoModel
 
         by_sha = AutoModel.from_pretrained(DEFAULT_REPO_ID, subfolder=classifier.subfolder, revision=classifier.commit,
-                                           strict=True)
+                                           require_pinned=True)
         by_auto_tag = AutoModel.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=detector.tag)
     assert isinstance(by_tag, LCRDetector) and isinstance(by_auto_tag, LCRDetector)
     assert isinstance(by_sha, LCRClassifier)
@@ -64,7 +64,7 @@ def test_load_by_tag_and_by_sha_class_and_automodel(hub_env):
 
 
 @pytest.mark.hub
-def test_branch_warns_and_strict_wants_a_full_sha(hub_env):
+def test_branch_warns_and_require_pinned_wants_a_full_sha(hub_env):
     hub_env()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -79,13 +79,16 @@ def test_branch_warns_and_strict_wants_a_full_sha(hub_env):
         LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=get_variant("classifier/minilm").commit)
     assert any("not independently pinned" in str(w.message) for w in caught)
     with pytest.raises(UnpinnedRevisionError, match="full 40-hex commit sha"):
-        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision="main", strict=True)
+        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision="main", require_pinned=True)
     short = get_variant(DETECTOR).commit[:7]
     with pytest.raises(UnpinnedRevisionError, match="Pin a full commit sha"):
-        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=short, strict=True)
+        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=short, require_pinned=True)
     main_sha = get_variant("classifier/minilm").commit
     with pytest.raises(UnpinnedRevisionError, match="not a release in lcr_hub's registry"):
-        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=main_sha, strict=True)
+        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=main_sha, require_pinned=True)
+    # `strict=` is the deprecated name of require_pinned: it still refuses, with a FutureWarning naming the new one.
+    with pytest.warns(FutureWarning, match="require_pinned"), pytest.raises(UnpinnedRevisionError, match="full 40-hex"):
+        LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision="main", strict=True)
 
 
 @pytest.mark.hub
@@ -121,7 +124,7 @@ def _load_at_once(barrier, results, revision: str) -> None:
 
         warnings.simplefilter("error", UnpinnedRevisionWarning)
         barrier.wait(timeout=300)
-        model = AutoModel.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=revision, strict=True)
+        model = AutoModel.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=revision, require_pinned=True)
         results.put((type(model).__name__, model.config._commit_hash))
     except BaseException as error:  # reported to the parent, which fails the test
         results.put(("error", repr(error)))
@@ -145,7 +148,7 @@ def test_four_processes_at_once_then_offline_from_cache(hub_env):
     assert [proc.exitcode for proc in procs] == [0] * 4
     # Offline (HF_HUB_OFFLINE=1): a full sha resolves from the cache, and the files are verified again.
     hub_env(offline=True)
-    model = LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=variant.commit, strict=True)
+    model = LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision=variant.commit, require_pinned=True)
     assert model.config._commit_hash == variant.commit
     with pytest.raises(CheckpointError, match="Cannot resolve revision 'main'"):  # a branch needs the server
         LCRDetector.from_pretrained(DEFAULT_REPO_ID, subfolder=DETECTOR, revision="main")

@@ -85,9 +85,9 @@ def test_publish_one_commit_tag_registry_then_load_by_sha_and_verify(hub_env, lo
     assert entry.repo_id == repo_id and entry.commit == plan.commit and entry.files == plan.files
     assert len(list_variants()) == shipped + 1  # the shipped releases + this one
 
-    # A pinned user loads the new release by its sha, strictly, from olah.
+    # A pinned user loads the new release by its sha, with require_pinned, from olah.
     hub_env()
-    model = LCRClassifier.from_pretrained(repo_id, subfolder="classifier/minilm", revision=plan.commit, strict=True)
+    model = LCRClassifier.from_pretrained(repo_id, subfolder="classifier/minilm", revision=plan.commit, require_pinned=True)
     assert model.config._commit_hash == plan.commit
     assert main(["verify", "classifier-minilm-v1"]) == 0
     out = capsys.readouterr().out

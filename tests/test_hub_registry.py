@@ -14,7 +14,7 @@ from lcr_hub.constants import CHECKSUMS_NAME, DEFAULT_REPO_ID, WEIGHTS_NAME
 from lcr_hub.errors import PublishError
 from lcr_hub.hub import describe_variant, get_variant, list_variants
 from lcr_hub.hub.registry import FileDigest, Variant, add_variant
-from lcr_hub.hub.verify import check_folder, write_manifest
+from lcr_hub.hub.verify import verify_folder, write_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = REPO / "tests" / "fixtures" / "hub" / "lcr-checkpoints.tar.gz"
@@ -66,14 +66,14 @@ def test_malformed_registry_and_duplicate_tags_are_refused(temp_registry):
         add_variant(entry)
 
 
-def test_check_folder_reports_each_file(tmp_path):
+def test_verify_folder_reports_each_file(tmp_path):
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "b.txt").write_text("b")
     pinned = write_manifest(tmp_path)
     (tmp_path / "b.txt").write_text("c")  # same size, other bytes
     (tmp_path / "c.txt").write_text("new")
     (tmp_path / "a.txt").unlink()
-    status = {c.name: c.status for c in check_folder(tmp_path, pinned)}
+    status = {c.name: c.status for c in verify_folder(tmp_path, pinned)}
     assert status == {"a.txt": "missing", "b.txt": "mismatch", "c.txt": "unexpected", CHECKSUMS_NAME: "ok"}
 
 

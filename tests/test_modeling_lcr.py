@@ -206,3 +206,16 @@ def test_missing_and_unexpected_tensors_are_errors(tmp_path):
     save_file(tensors, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(CheckpointError, match=r"missing tensors \['w_down.weight'\].*unexpected tensors \['extra.weight'\]"):
         AutoModel.from_pretrained(tmp_path)
+
+
+def test_strict_is_the_deprecated_name_of_require_pinned(tmp_path):
+    import warnings
+
+    LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4)).save_pretrained(tmp_path)
+    with pytest.warns(FutureWarning, match=r"strict=\.\.\.\) is deprecated.*require_pinned=") as caught:
+        model = LCRRefinement.from_pretrained(tmp_path, strict=True)
+    assert isinstance(model, LCRRefinement)
+    assert [w.filename for w in caught if w.category is FutureWarning] == [__file__]  # points at the caller
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        assert isinstance(LCRRefinement.from_pretrained(tmp_path, require_pinned=True), LCRRefinement)

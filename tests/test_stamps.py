@@ -43,7 +43,7 @@ def future_clock(monkeypatch) -> None:
 
 @pytest.fixture
 def hash_calls(monkeypatch) -> list[str]:
-    """Record every path that ``stamps`` and ``check_folder`` hash for real."""
+    """Record every path that ``stamps`` and ``verify_folder`` hash for real."""
     calls: list[str] = []
 
     def counting(path) -> str:
@@ -250,10 +250,10 @@ def test_lcr_hub_verify_rehashes_every_file_despite_valid_stamps(tmp_path, stamp
     pinned = {p.name: FileDigest(sha256_file(p), p.stat().st_size) for p in folder.iterdir()}
     add_variant(Variant("detector/stamped", "lcr_detector", "o/r", "detector/stamped", "detector-stamped-v1",
                         "0" * 40, pinned))
-    assert all(c.ok for c in verify.check_folder(folder, pinned))  # a loader's check: stamps recorded
+    assert all(c.ok for c in verify.verify_folder(folder, pinned))  # a loader's check: stamps recorded
     assert len(list(stamp_dir.iterdir())) == 2
     hash_calls.clear()
-    assert all(c.ok for c in verify.check_folder(folder, pinned)) and hash_calls == []  # stamps match
+    assert all(c.ok for c in verify.verify_folder(folder, pinned)) and hash_calls == []  # stamps match
 
     assert main(["verify", "detector/stamped", "--folder", str(folder)]) == 0
     assert sorted(hash_calls) == sorted(pinned)  # every byte read again

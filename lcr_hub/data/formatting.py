@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 __all__ = [
-    "MAX_FORMAT_LENGTH",
     "FormattedExample",
     "document_separator",
     "format_example",
@@ -28,7 +27,7 @@ __all__ = [
 ]
 
 #: Upper bound of the default ``max_length`` of :func:`tokenize_examples`.
-MAX_FORMAT_LENGTH = 512
+_MAX_FORMAT_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,9 @@ def document_separator(tokenizer: PreTrainedTokenizerBase) -> str:
         (BERT-style encoders), otherwise ``"\\n\\n"`` (causal LMs).
 
     Example:
-        ```py
-        >>> document_separator(AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2"))
+        >>> from lcr_hub.encoding import load_encoder
+        >>> document_separator(load_encoder().tokenizer)  # the embedded MiniLM's
         ' [SEP] '
-        ```
     """
     sep_token = getattr(tokenizer, "sep_token", None)
     if sep_token:
@@ -115,13 +113,11 @@ def format_example(
             If the query is not a string or a document has no string text.
 
     Example:
-        ```py
         >>> example = format_example("When?", ["Built in 1923.", {"text": "Built in 1924."}], " [SEP] ")
         >>> example.text
         'When? [SEP] Built in 1923. [SEP] Built in 1924.'
         >>> example.document_spans
         ((12, 26), (33, 47))
-        ```
     """
     if not isinstance(query, str):
         raise DataError(f"expected the query as a string, got {type(query).__name__}.", field="query")
@@ -178,12 +174,12 @@ def tokenize_examples(
             needed and the tokenizer has no pad token.
 
     Example:
-        ```py
+        >>> from lcr_hub.encoding import load_encoder
+        >>> tokenizer = load_encoder().tokenizer
         >>> separator = document_separator(tokenizer)
         >>> batch = tokenize_examples(tokenizer, [format_example("When?", ["Built in 1923."], separator)])
         >>> batch["document_mask"].tolist()
         [[-1, -1, -1, -1, 0, 0, 0, 0, -1]]
-        ```
     """
     if not getattr(tokenizer, "is_fast", False):
         raise DataError(
@@ -207,8 +203,8 @@ def tokenize_examples(
             "`tokenizer.pad_token = tokenizer.eos_token` (causal LMs) before tokenizing."
         )
     if max_length is None:
-        model_max = getattr(tokenizer, "model_max_length", None) or MAX_FORMAT_LENGTH
-        max_length = min(int(model_max), MAX_FORMAT_LENGTH)
+        model_max = getattr(tokenizer, "model_max_length", None) or _MAX_FORMAT_LENGTH
+        max_length = min(int(model_max), _MAX_FORMAT_LENGTH)
 
     encoded = tokenizer(
         [example.text for example in examples],

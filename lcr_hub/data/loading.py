@@ -13,18 +13,41 @@ file, the 1-based line and the field, with what was expected and how to fix it.
 from __future__ import annotations
 
 import json
+import logging
 import os
-import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import datasets
 
-from ..constants import LEVELS, MAX_DOCUMENTS, REQUIRED_ROW_FIELDS
+from ..constants import (
+    CONFLICT_LEVELS,
+    MAX_DOCUMENTS,
+    ON_DUPLICATE_CHOICES,
+    ON_DUPLICATE_ERROR,
+    ON_DUPLICATE_KEEP_FIRST,
+    REQUIRED_ROW_FIELDS,
+)
 from ..errors import DataError
+from .jsonl import read_json_lines
+from .sources import resolve_data_files
 
-__all__ = ["LCR_FEATURES", "load_lcr_dataset", "parse_source"]
+__all__ = [
+    "LCR_FEATURES",
+    "DuplicateReport",
+    "LCRData",
+    "load_lcr_data",
+    "load_lcr_dataset",
+    "parse_source",
+    "resolve_data_files",
+]
+
+logger = logging.getLogger(__name__)
+
+#: How many dropped duplicates the warning of ``on_duplicate="keep_first"`` lists.
+_SHOWN_DUPLICATES = 5
 
 #: The schema of a dataset returned by :func:`load_lcr_dataset`.
 DOCUMENT_FEATURES = {
@@ -78,10 +101,8 @@ def parse_source(source: str | None) -> tuple[str | None, int | None]:
         the value does not end with ``:<line>``, ``(None, None)`` when it is empty.
 
     Example:
-        ```py
         >>> parse_source("data/l1.jsonl:12")
         ('data/l1.jsonl', 12)
-        ```
     """
     if not source:
         return None, None
@@ -91,100 +112,12 @@ def parse_source(source: str | None) -> tuple[str | None, int | None]:
     return source, None
 
 
-#: ``owner/name``: a data entry that is no local path and looks like this is a Hub dataset repo.
-_HUB_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-def resolve_data_files(
-    paths: str | os.PathLike | Sequence[str | os.PathLike], revision: str | None = None
-) -> list[Path]:
-    """Expand files, folders and Hub dataset repos into a list of local ``.jsonl`` files.
-
-    Folders are not searched recursively (``*.jsonl`` sorted by name). An entry that is not a
-    local path but looks like ``owner/name`` is a dataset repo on the Hub (``HF_ENDPOINT``):
-    its ``.jsonl`` files at ``revision`` are downloaded through ``huggingface_hub`` (its
-    cache, ``HF_HOME``, ``HF_HUB_OFFLINE`` and tokens as usual), so that every row gets the
-    same file:line validation and every file the same sha256 provenance as local data.
-
-    Args:
-        paths: Files, folders or dataset repo ids.
-        revision: Revision of the dataset repos (a full commit sha pins the data; default
-            the repo's main branch). Only valid with a repo id among ``paths``.
-
-    Returns:
-        Local file paths, in the order given.
-
-    Raises:
-        DataError: A path does not exist, a folder or repo holds no ``.jsonl`` file, a repo or
-            revision cannot be fetched, or ``revision`` is given without a repo id.
-
-    Example:
-        ```py
-        >>> resolve_data_files(["data/natural"])
-        [PosixPath('data/natural/validation.jsonl')]
-        >>> resolve_data_files(["my-org/my-lcr-rows"], revision="0123abcd...")  # doctest: +SKIP
-        ```
-    """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    if not paths:
-        raise DataError("No data path given: pass a .jsonl file, a folder of them, or a list of either.")
-    files: list[Path] = []
-    used_revision = False
-    for entry in paths:
-        path = Path(entry)
-        if path.is_dir():
-            found = sorted(p for p in path.glob("*.jsonl") if p.is_file())
-            if not found:
-                raise DataError(
-                    "The folder contains no '*.jsonl' file (folders are not searched recursively). "
-                    "Pass a folder that holds LCR .jsonl files, or the files themselves.",
-                    path=path,
-                )
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif _HUB_REPO_ID.match(str(entry)):
-            files.extend(_hub_dataset_files(str(entry), revision))
-            used_revision = True
-        else:
-            raise DataError(
-                "No such file or folder, and not an 'owner/name' Hub dataset repo id. Check the path "
-                "(and the working directory).",
-                path=path,
-            )
-    if revision is not None and not used_revision:
-        raise DataError(
-            f"A data revision ({revision!r}) was given but no Hub dataset repo: the revision applies to "
-            "'owner/name' dataset repos only. Drop it for local files."
-        )
-    return files
-
-
-def _hub_dataset_files(repo_id: str, revision: str | None) -> list[Path]:
-    from huggingface_hub import snapshot_download
-
-    where = f"dataset repo '{repo_id}' at revision {revision or 'main'}"
-    try:
-        folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=revision,
-                                        allow_patterns=["*.jsonl", "**/*.jsonl"]))
-    except Exception as error:  # huggingface_hub raises several unrelated types (HTTP, offline, revision)
-        raise DataError(
-            f"Could not fetch the {where}: {type(error).__name__}: {error}. Check the repo id and the "
-            "revision, HF_ENDPOINT/HF_HUB_OFFLINE and your token, or pass local files."
-        ) from error
-    found = sorted(p for p in folder.rglob("*.jsonl") if p.is_file())
-    if not found:
-        raise DataError(f"The {where} holds no '*.jsonl' file. Upload LCR rows as .jsonl files.")
-    return found
-
-
 def _as_id(value: Any, field: str, path: Path, line: int, *, required: bool) -> str:
     """Validate an identifier: a non-empty string, or an integer (converted to a string)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str) and value.strip():
-        return value
+        return _encodable(value, field, path, line)
     raise DataError(
         f"expected a non-empty string or an integer, got {_describe(value)}. "
         f"Fix: give every {'row' if field == 'id' else 'document'} a unique {field.split('.')[-1]} "
@@ -216,6 +149,23 @@ def _as_text(value: Any, field: str, path: Path, line: int, *, non_empty: bool) 
             line=line,
             field=field,
         )
+    return _encodable(value, field, path, line)
+
+
+def _encodable(value: str, field: str, path: Path, line: int) -> str:
+    """``value`` unchanged, or a DataError when it holds an unpaired surrogate (``"\\ud800"``), which is no text."""
+    try:
+        if not value.isascii():
+            value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise DataError(
+            f"the string holds an unpaired surrogate escape (\\u{ord(value[err.start]):04x}) at character "
+            f"{err.start + 1}, which encodes no character. Fix: remove it, or write the whole surrogate pair "
+            "(e.g. \\ud83d\\ude00) or the character itself.",
+            path=path,
+            line=line,
+            field=field,
+        ) from None
     return value
 
 
@@ -289,10 +239,11 @@ def _validate_row(obj: Any, path: Path, line: int) -> dict[str, Any]:
     gold = _as_text(obj["gold_answer"], "gold_answer", path, line, non_empty=False)
 
     level = obj["conflict_level"]
-    if not isinstance(level, str) or level not in LEVELS:
+    codes = [known.code for known in CONFLICT_LEVELS]
+    if not isinstance(level, str) or level not in codes:
         raise DataError(
-            f"expected one of {', '.join(LEVELS)}, got {_describe(level)}. "
-            f"Fix: set conflict_level to one of the allowed values {list(LEVELS)} (upper case).",
+            f"expected one of {', '.join(codes)}, got {_describe(level)}. "
+            f"Fix: set conflict_level to one of the allowed values {codes} (upper case).",
             path=path,
             line=line,
             field="conflict_level",
@@ -328,40 +279,140 @@ def _validate_row(obj: Any, path: Path, line: int) -> dict[str, Any]:
 
 def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """Parse and validate every non-blank line of one file; return ``(line, row)`` pairs."""
-    rows = []
-    try:
-        handle = path.open("r", encoding="utf-8")
-    except OSError as err:
-        raise DataError(f"cannot open the file ({err.strerror or err}).", path=path) from err
-    with handle:
-        line_no = 0
-        try:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
+    return [(line_no, _validate_row(obj, path, line_no)) for line_no, obj in read_json_lines(path)]
+
+
+@dataclass(frozen=True)
+class DuplicateReport:
+    """What :func:`load_lcr_data` did with ids that repeat.
+
+    Attributes:
+        policy: The ``on_duplicate`` policy (``"error"`` or ``"keep_first"``).
+        identical: Rows dropped because an earlier row has the same id and the same content.
+        conflicting: ``(id, kept, dropped)`` for each row dropped although its content differs
+            from the earlier row of its id (``keep_first`` only); ``kept`` and ``dropped`` are
+            ``file:line`` sources.
+    """
+
+    policy: str
+    identical: int = 0
+    conflicting: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def dropped(self) -> int:
+        """How many rows were dropped in all."""
+        return self.identical + len(self.conflicting)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (as in the ``data.duplicates`` field of an evaluation report)."""
+        return {
+            "policy": self.policy,
+            "identical_dropped": self.identical,
+            "conflicting_dropped": len(self.conflicting),
+            "conflicting": [{"id": i, "kept": kept, "dropped": dropped} for i, kept, dropped in self.conflicting],
+        }
+
+
+@dataclass(frozen=True)
+class LCRData:
+    """Validated LCR rows with where they came from (see :func:`load_lcr_data`).
+
+    Attributes:
+        dataset: The rows, as :func:`load_lcr_dataset` returns them.
+        files: The local ``.jsonl`` files read, in order.
+        duplicates: What was done with repeated ids.
+    """
+
+    dataset: datasets.Dataset
+    files: list[Path]
+    duplicates: DuplicateReport
+
+
+def load_lcr_data(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    revision: str | None = None,
+    deduplicate: bool = True,
+    on_duplicate: str = ON_DUPLICATE_ERROR,
+) -> LCRData:
+    """Load LCR JSONL files like :func:`load_lcr_dataset`, and say which files and duplicates were involved.
+
+    Args:
+        paths: As for :func:`load_lcr_dataset`.
+        revision: Revision of the Hub dataset repos among ``paths`` (see
+            :func:`resolve_data_files`).
+        deduplicate: As for :func:`load_lcr_dataset`.
+        on_duplicate: As for :func:`load_lcr_dataset`.
+
+    Returns:
+        [`LCRData`]: the dataset, the files and a [`DuplicateReport`].
+
+    Raises:
+        [`~lcr_hub.errors.DataError`]: As for :func:`load_lcr_dataset`.
+        `ValueError`: ``on_duplicate`` is not one of ``"error"``, ``"keep_first"``.
+
+    Example:
+        ```py
+        >>> data = load_lcr_data("tests/fixtures/valid_rows.jsonl")
+        >>> data.dataset.num_rows, data.duplicates.identical, data.duplicates.conflicting
+        (3, 1, ())
+
+        ```
+    """
+    if on_duplicate not in ON_DUPLICATE_CHOICES:
+        raise ValueError(f"on_duplicate must be one of {ON_DUPLICATE_CHOICES}, got {on_duplicate!r}.")
+    files = resolve_data_files(paths, revision=revision)
+    rows: list[dict[str, Any]] = []
+    first_seen: dict[str, tuple[dict[str, Any], str]] = {}
+    identical = 0
+    conflicting: list[tuple[str, str, str]] = []
+    for path in files:
+        for line_no, row in _read_rows(path):
+            source = f"{path}:{line_no}"
+            if deduplicate:
+                previous = first_seen.get(row["id"])
+                if previous is not None:
+                    if previous[0] == row:
+                        identical += 1
+                    elif on_duplicate == ON_DUPLICATE_KEEP_FIRST:
+                        conflicting.append((row["id"], previous[1], source))
+                    else:
+                        raise DataError(
+                            f"id {row['id']!r} repeats with different content (first seen at "
+                            f"{previous[1]}, again at {source}). Fix: give one of the two rows a new id or "
+                            "delete the wrong copy; or, to keep the first row of each id (e.g. on the original "
+                            f"benchmark files), pass on_duplicate={ON_DUPLICATE_KEEP_FIRST!r} "
+                            "(command line: --keep-first-duplicate).",
+                            path=path,
+                            line=line_no,
+                            field="id",
+                        )
                     continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DataError(
-                        f"invalid JSON ({err.msg} at column {err.colno}). Fix: write exactly one "
-                        "complete JSON object per line (JSON Lines), with double-quoted strings.",
-                        path=path,
-                        line=line_no,
-                    ) from None
-                rows.append((line_no, _validate_row(obj, path, line_no)))
-        except UnicodeDecodeError as err:
-            raise DataError(
-                f"the file is not valid UTF-8 ({err.reason}). Fix: save it as UTF-8.",
-                path=path,
-                line=line_no + 1,
-            ) from None
-    return rows
+                first_seen[row["id"]] = (row, source)
+            rows.append({**row, "source": source})
+    if not rows:
+        raise DataError(
+            "no rows found (the file is empty or holds only blank lines). Fix: add LCR rows, one JSON "
+            "object per line.",
+            path=", ".join(str(f) for f in files),
+        )
+    duplicates = DuplicateReport(on_duplicate, identical, tuple(conflicting))
+    if conflicting:
+        shown = "; ".join(f"{i!r} at {dropped} (kept {kept})" for i, kept, dropped in conflicting[:_SHOWN_DUPLICATES])
+        more = f" and {len(conflicting) - _SHOWN_DUPLICATES} more" if len(conflicting) > _SHOWN_DUPLICATES else ""
+        logger.warning(
+            "kept the first row of each repeated id: dropped %d row(s) whose id repeats with different content "
+            "(%s%s) and %d identical repeat(s).", len(conflicting), shown, more, identical,
+        )
+    return LCRData(datasets.Dataset.from_list(rows, features=LCR_FEATURES), files, duplicates)
 
 
 def load_lcr_dataset(
     paths: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     deduplicate: bool = True,
+    on_duplicate: str = ON_DUPLICATE_ERROR,
+    revision: str | None = None,
 ) -> datasets.Dataset:
     """Load LCR JSONL files into a validated :class:`datasets.Dataset`.
 
@@ -369,15 +420,26 @@ def load_lcr_dataset(
     dropped; optional fields get their defaults (``conflict_type`` ``""``, ``is_natural``
     ``False``, a document's ``doc_id`` its index); integer ids are converted to strings.
     Rows keep their order (files in the order given, lines in file order) and carry a
-    ``source`` column (``"file:line"``) so that later errors can point at them.
+    ``source`` column (``"file:line"``) so that later errors can point at them. Files are
+    UTF-8 (a byte order mark may open a file); lines are decoded one by one, so an encoding
+    error names its exact line.
 
     Args:
         paths (`str`, `os.PathLike` or a sequence of them):
-            `.jsonl` files and/or folders. A folder stands for all the ``*.jsonl`` files
-            directly inside it (sorted by name, not recursive).
+            `.jsonl` files and/or folders, or Hub dataset repos written
+            ``hf://datasets/owner/name[@revision]``. A folder stands for all the ``*.jsonl``
+            files directly inside it (sorted by name, not recursive).
         deduplicate (`bool`, *optional*, defaults to `True`):
             Keep only the first row of each ``id``. The benchmark repeats rows, so counts
-            and splits must be made on de-duplicated data.
+            and splits must be made on de-duplicated data. A repeat with the same content is
+            dropped silently; one with different content is handled by ``on_duplicate``.
+        on_duplicate (`str`, *optional*, defaults to `"error"`):
+            What to do when an ``id`` repeats with different content: ``"error"`` refuses
+            the data (naming both rows); ``"keep_first"`` keeps the row seen first and logs
+            a warning with how many rows were dropped (the original benchmark's test split
+            repeats one id that way). :func:`load_lcr_data` also returns the counts.
+        revision (`str`, *optional*):
+            Revision of the Hub dataset repos among ``paths`` that name none with ``@``.
 
     Returns:
         [`datasets.Dataset`]: columns ``id``, ``query``, ``documents`` (a list of
@@ -388,46 +450,19 @@ def load_lcr_dataset(
     Raises:
         [`~lcr_hub.errors.DataError`]:
             If a path does not exist, a folder holds no ``*.jsonl`` file, no row was found,
-            a line is not valid JSON or not an object, a field is missing or has the wrong
-            type or value, or (with ``deduplicate=True``) an ``id`` repeats with different
-            content (the message names both locations).
+            a line is not valid UTF-8, not valid JSON (NaN and repeated keys included) or not
+            an object, a field is missing or has the wrong type or value, or (with
+            ``deduplicate=True`` and ``on_duplicate="error"``) an ``id`` repeats with
+            different content (the message names both locations).
+        `ValueError`: ``on_duplicate`` is not one of ``"error"``, ``"keep_first"``.
 
     Example:
-        ```py
-        >>> from lcr_hub.data import load_lcr_dataset
-        >>> ds = load_lcr_dataset("../shared/data/lcr-bench/dev")
-        >>> ds[0]["conflict_level"], ds[0]["source"]
-        ('L1', '../shared/data/lcr-bench/dev/l1_temporal.jsonl:1')
-        ```
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> ds = load_lcr_dataset(SAMPLE_DATA_PATH)
+        >>> ds[0]["conflict_level"], ds[0]["source"] == f"{SAMPLE_DATA_PATH}:1"
+        ('L1', True)
     """
-    files = resolve_data_files(paths)
-    rows: list[dict[str, Any]] = []
-    first_seen: dict[str, tuple[dict[str, Any], str]] = {}
-    for path in files:
-        for line_no, row in _read_rows(path):
-            source = f"{path}:{line_no}"
-            if deduplicate:
-                previous = first_seen.get(row["id"])
-                if previous is not None:
-                    if previous[0] != row:
-                        raise DataError(
-                            f"id {row['id']!r} repeats with different content (first seen at "
-                            f"{previous[1]}, again at {source}). Fix: give one of the two rows a "
-                            "new id, or delete the wrong copy.",
-                            path=path,
-                            line=line_no,
-                            field="id",
-                        )
-                    continue
-                first_seen[row["id"]] = (row, source)
-            rows.append({**row, "source": source})
-    if not rows:
-        raise DataError(
-            "no rows found (only blank lines). Fix: add LCR rows, one JSON object per line.",
-            path=", ".join(str(f) for f in files),
-        )
-    return datasets.Dataset.from_list(rows, features=LCR_FEATURES)
-
+    return load_lcr_data(paths, revision=revision, deduplicate=deduplicate, on_duplicate=on_duplicate).dataset
 
 def _empty_or_from_list(rows: list[Mapping[str, Any]], features: datasets.Features) -> datasets.Dataset:
     """``Dataset.from_list`` that also accepts an empty list (``from_list([])`` fails)."""

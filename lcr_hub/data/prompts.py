@@ -49,11 +49,11 @@ def format_prompt(
             message so that the documents cannot be located in the prompt.
 
     Example:
-        ```python
+        >>> from lcr_hub.encoding import load_encoder
+        >>> tokenizer = load_encoder().tokenizer
         >>> prompt = format_prompt(tokenizer, "When?", ["Built in 1923.", "Built in 1924."])
         >>> prompt.text[slice(*prompt.document_spans[0])]
         'Built in 1923.'
-        ```
     """
     body = format_example(query, documents, document_separator(tokenizer))
     message = f"{PROMPT_INSTRUCTION}\n\n{body.text}"

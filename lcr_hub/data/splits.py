@@ -45,11 +45,10 @@ def train_validation_split(
             If ``validation_fraction`` is not in ``[0, 1]``.
 
     Example:
-        ```py
-        >>> train, validation = train_validation_split(load_lcr_dataset(path), validation_fraction=0.2)
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> train, validation = train_validation_split(load_lcr_dataset(SAMPLE_DATA_PATH), validation_fraction=0.2)
         >>> set(train["id"]).isdisjoint(validation["id"])
         True
-        ```
     """
     if isinstance(validation_fraction, bool) or not 0.0 <= float(validation_fraction) <= 1.0:
         raise ValueError(f"validation_fraction must be between 0 and 1, got {validation_fraction!r}.")

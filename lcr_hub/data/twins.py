@@ -51,10 +51,8 @@ def row_has_conflict(row: Mapping[str, Any]) -> bool:
         `bool`: ``True`` when the documents' ``answer`` values are not all equal.
 
     Example:
-        ```py
         >>> row_has_conflict({"documents": [{"answer": "1923"}, {"answer": "1924"}]})
         True
-        ```
     """
     return len({doc["answer"] for doc in _documents(row)}) > 1
 
@@ -82,13 +80,11 @@ def make_consistent_twin(row: Mapping[str, Any]) -> dict[str, Any]:
             field ``documents[i].answer``.
 
     Example:
-        ```py
         >>> row = {"id": "x", "gold_answer": "1923", "documents": [
         ...     {"doc_id": "0", "text": "Built in 1923.", "answer": "1923"},
         ...     {"doc_id": "1", "text": "Built in 1924.", "answer": "1924"}]}
         >>> make_consistent_twin(row)["documents"][1]
         {'doc_id': '1', 'text': 'Built in 1923.', 'answer': '1923'}
-        ```
     """
     path, line = parse_source(row.get("source"))
     documents = _documents(row)
@@ -145,11 +141,10 @@ def build_detection_dataset(dataset: datasets.Dataset) -> datasets.Dataset:
             has a ``label`` column.
 
     Example:
-        ```py
-        >>> detection = build_detection_dataset(load_lcr_dataset("lcr_hub/data/sample.jsonl"))
+        >>> from lcr_hub.data import SAMPLE_DATA_PATH, load_lcr_dataset
+        >>> detection = build_detection_dataset(load_lcr_dataset(SAMPLE_DATA_PATH))
         >>> detection["label"][:4]
         [1, 0, 1, 0]
-        ```
     """
     if "label" in dataset.column_names:
         raise DataError(

@@ -4,17 +4,14 @@ Used by inference (``lcr_hub.pipeline``, ``lcr_hub.system``), evaluation and tra
 """
 
 from .batches import EncodedRows, encode_rows, length_sorted_batches, predict_head
-from .features import BaseEncoder, CausalLMBase, is_causal_lm, load_causal_base, load_encoder, resolve_encoder
+from .features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
 
+# The public API; length_sorted_batches and predict_head serve lcr_hub's own layers.
 __all__ = [
     "BaseEncoder",
     "CausalLMBase",
     "EncodedRows",
     "encode_rows",
-    "is_causal_lm",
-    "length_sorted_batches",
     "load_causal_base",
     "load_encoder",
-    "predict_head",
-    "resolve_encoder",
 ]

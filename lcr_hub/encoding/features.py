@@ -295,12 +295,10 @@ def load_encoder(
         EncoderError: It cannot be found or is not a fast tokenizer's model.
 
     Example:
-        ```python
         >>> from lcr_hub.encoding.features import load_encoder
         >>> encoder = load_encoder()
         >>> encoder.model.config.hidden_size
         384
-        ```
     """
     path, hub_revision = resolve_encoder(name_or_path, revision)
     if name_or_path != DEFAULT_ENCODER_ID and is_causal_lm(path, hub_revision):
@@ -359,9 +357,11 @@ def load_causal_base(
         EncoderError: The model or its fast tokenizer cannot be loaded.
 
     Example:
-        ```python
-        >>> base = load_causal_base("meta-llama/Meta-Llama-3-8B-Instruct", device_map="auto", dtype=torch.bfloat16)
-        ```
+        >>> import torch
+        >>> base = load_causal_base("meta-llama/Meta-Llama-3-8B-Instruct", device_map="auto",
+        ...                         dtype=torch.bfloat16)  # doctest: +SKIP
+        >>> base.model.config.num_hidden_layers  # doctest: +SKIP
+        32
     """
     if isinstance(dtype, str) and dtype != "auto":
         dtype = getattr(torch, dtype)

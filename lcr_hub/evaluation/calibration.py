@@ -16,9 +16,9 @@ from .._modules.atomic import staged_folder
 from ..checkpoint import default_checkpoint
 from .._modules.provenance import command_line, file_digests
 from ..cards import render_model_card
-from ..constants import CONFIG_NAME, LEVEL2ID, METADATA_NAME, MODEL_CARD_NAME, REFERENCE_NAME
-from ..data import build_detection_dataset, load_lcr_dataset, resolve_data_files, train_validation_split
-from ..errors import CheckpointError
+from ..constants import CONFIG_NAME, METADATA_NAME, MODEL_CARD_NAME, ON_DUPLICATE_ERROR, REFERENCE_NAME, level_by_code
+from ..data import build_detection_dataset, load_lcr_data, train_validation_split
+from ..errors import CheckpointError, DataError
 from ..pipeline import LCRPipeline
 from .metrics import calibration_errors
 from .reference import figures_temperature, write_reference
@@ -59,12 +59,10 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray, *, max_iter: int = 
         The fitted temperature.
 
     Example:
-        ```python
         >>> import numpy as np
         >>> logits = np.array([8.0, -8.0, 8.0, -8.0]); targets = np.array([1, 0, 0, 1])
         >>> fit_temperature(logits, targets) > 1  # overconfident logits get a larger T
         True
-        ```
     """
     x = torch.as_tensor(np.asarray(logits), dtype=torch.float64)
     y = torch.as_tensor(np.asarray(targets))
@@ -181,6 +179,7 @@ def calibrate(
     batch_size: int = 32,
     device: str = "cpu",
     progress: bool = True,
+    on_duplicate: str = ON_DUPLICATE_ERROR,
 ) -> dict:
     """Fit both models' temperatures on LCR data and write calibrated copies.
 
@@ -199,12 +198,16 @@ def calibrate(
             i.e. the rows the embedded training never saw.
         validation_fraction, seed: The split (as in training).
         batch_size, device, progress: As for evaluation.
+        on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with different
+            content instead of refusing the data (see :func:`~lcr_hub.data.load_lcr_dataset`).
 
     Returns:
         ``{"detector": record, "classifier": record}``.
 
     Raises:
         CheckpointError: ``output`` is one of the source folders.
+        DataError: A data file is missing or has a bad row, or no row (of the split) has a
+            conflict; raised before any model loads.
     """
     detector_path = Path(detector) if detector else default_checkpoint("detector")
     classifier_path = Path(classifier) if classifier else default_checkpoint("classifier")
@@ -212,20 +215,27 @@ def calibrate(
     for source, name in ((detector_path, "detector"), (classifier_path, "classifier")):
         if (output / name).resolve() == source.resolve():
             raise CheckpointError(f"{output / name} is the source checkpoint; write the calibrated copy elsewhere.")
-    files = resolve_data_files(data)
-    rows = load_lcr_dataset(files)
+    loaded = load_lcr_data(data, on_duplicate=on_duplicate)
+    files, rows = loaded.files, loaded.dataset
     if split == "validation":
         rows = train_validation_split(rows, validation_fraction=validation_fraction, seed=seed)[1]
     elif split != "all":
         raise ValueError(f"split must be 'all' or 'validation', got {split!r}")
     detection = build_detection_dataset(rows)
+    if len(detection) == 0:  # checked before any model loads
+        raise DataError(
+            f"none of the {len(rows)} rows{' of the validation part' if split == 'validation' else ''} has a "
+            "conflict, so there is nothing to fit a temperature on. Fix: add rows where one or more documents "
+            "contradict the gold answer" + (", or use --split all." if split == "validation" else "."),
+            path=", ".join(str(f) for f in files),
+        )
     pipeline = LCRPipeline.from_pretrained(detector_path, classifier_path, device=device)
     predictions = pipeline.predict(detection.to_list(), batch_size=batch_size, progress=progress)
     labels = np.asarray(detection["label"])
     positive = labels == 1
     targets = {
         "detector": (predictions.conflict_logits, labels),
-        "classifier": (predictions.level_logits[positive], np.asarray([LEVEL2ID[v] for v in detection["conflict_level"]])[positive]),
+        "classifier": (predictions.level_logits[positive], np.asarray([level_by_code(v).id for v in detection["conflict_level"]])[positive]),
     }
     groups = {"detector": list(detection["id"]), "classifier": [g for g, p in zip(detection["id"], positive) if p]}
     records = {}

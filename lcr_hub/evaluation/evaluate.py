@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 from ..checkpoint import default_checkpoint
 from ..constants import PACKAGE_VERSION as __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
-from ..constants import CONFIG_NAME, LEVEL2ID, LEVELS, WEIGHTS_NAME
-from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_dataset, resolve_data_files
+from ..constants import CONFIG_NAME, CONFLICT_LEVELS, ON_DUPLICATE_ERROR, WEIGHTS_NAME, level_by_code
+from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_data
 from ..errors import DataError, LCRHubError
 from ..pipeline import LCRPipeline, LCRPredictions
 from .._modules.seeding import seed_everything
@@ -107,6 +107,7 @@ def evaluate(
     data: Sequence[str | os.PathLike] | None = None,
     *,
     data_revision: str | None = None,
+    on_duplicate: str = ON_DUPLICATE_ERROR,
     detector: str | os.PathLike | None = None,
     classifier: str | os.PathLike | None = None,
     batch_size: int = 32,
@@ -128,9 +129,12 @@ def evaluate(
     same order as a single process would, so the figures are identical.
 
     Args:
-        data: LCR JSONL files or folders, or Hub dataset repo ids ``owner/name`` (default:
-            the package's hand-written sample).
-        data_revision: Revision of the Hub dataset repos in ``data`` (pin a commit sha).
+        data: LCR JSONL files or folders, or Hub dataset repos written
+            ``hf://datasets/owner/name[@revision]`` (default: the package's hand-written sample).
+        data_revision: Revision of the Hub dataset repos in ``data`` that name none (pin a commit sha).
+        on_duplicate: ``"error"`` refuses an id that repeats with different content;
+            ``"keep_first"`` keeps its first row (see :func:`~lcr_hub.data.load_lcr_dataset`).
+            The report's ``data.duplicates`` says how many rows were dropped.
         detector: Detector folder (default: the embedded checkpoint).
         classifier: Classifier folder (default: the embedded checkpoint).
         batch_size: Rows per encoder pass.
@@ -155,15 +159,15 @@ def evaluate(
     """
     wall_start = time.perf_counter()
     seed_everything(seed, deterministic=deterministic)
-    data_paths = [Path(p) for p in (data or [SAMPLE_DATA_PATH])]
-    files = resolve_data_files([str(p) for p in data_paths], revision=data_revision)
-    rows = load_lcr_dataset(files)
+    data_sources = [os.fspath(p) for p in (data or [SAMPLE_DATA_PATH])]  # not Path: it would fold hf://
+    loaded = load_lcr_data(data_sources, revision=data_revision, on_duplicate=on_duplicate)
+    files, rows = loaded.files, loaded.dataset
     detection = build_detection_dataset(rows)
     if len(detection) == 0:
         raise DataError(
             f"none of the {len(rows)} rows has a conflict (in every row all documents assert the "
             "gold answer). evaluate scores conflicting rows and the consistent twins it builds from "
-            "them; add rows where one or more documents contradict the gold answer.",
+            "them. Fix: add rows where one or more documents contradict the gold answer.",
             path=", ".join(str(f) for f in files),
         )
     detector_path = Path(detector) if detector else default_checkpoint("detector")
@@ -182,7 +186,7 @@ def evaluate(
 
     labels = np.asarray(detection["label"], dtype=int)
     levels = np.asarray(detection["conflict_level"])
-    level_ids = np.asarray([LEVEL2ID[level] for level in levels])
+    level_ids = np.asarray([level_by_code(level).id for level in levels])
     threshold = pipeline.detector.config.threshold
     probabilities = predictions.conflict_probability
     level_probs = predictions.level_probabilities
@@ -209,7 +213,7 @@ def evaluate(
     if plots is not None:
         from .plots import confusion_matrix_plot, reliability_diagram
 
-        data_name = ", ".join(p.name for p in data_paths)
+        data_name = ", ".join(Path(p).name for p in data_sources)
         plot_files["reliability_diagram"] = str(reliability_diagram(
             labels, probabilities, Path(plots) / "reliability_diagram.png",
             f"Reliability: detector {detector or 'embedded (checkpoints/detector)'}\non {data_name}",
@@ -234,7 +238,8 @@ def evaluate(
             "device": device,
         },
         "models": {"detector": _model_record(detector_path), "classifier": _model_record(classifier_path)},
-        "data": {"files": file_digests(files), "sources": [str(p) for p in data_paths], "revision": data_revision},
+        "data": {"files": file_digests(files), "sources": data_sources, "revision": data_revision,
+                 "duplicates": loaded.duplicates.as_dict()},
         "versions": package_versions(),
         "command": command_line(),
         "provenance": {
@@ -267,7 +272,7 @@ def format_report(report: dict) -> str:
         "",
         "level   n     detector acc   classifier P    R      F1",
     ]
-    for level in LEVELS:
+    for level in (lv.code for lv in CONFLICT_LEVELS):
         dl = d["per_level"].get(level)
         cl = c["per_level"].get(level)
         if dl is None and cl is None:

@@ -18,7 +18,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from ..constants import LEVELS
+from ..constants import CONFLICT_LEVELS
 
 
 def calibration_errors(outcomes: Sequence[int], probabilities: Sequence[float], n_bins: int = 15) -> tuple[float, float]:
@@ -38,10 +38,8 @@ def calibration_errors(outcomes: Sequence[int], probabilities: Sequence[float], 
         ``(ece, mce)``; ``(0.0, 0.0)`` for no examples.
 
     Example:
-        ```python
         >>> calibration_errors([1, 0], [0.75, 0.25])
         (0.25, 0.25)
-        ```
     """
     y = np.asarray(outcomes, dtype=float)
     p = np.asarray(probabilities, dtype=float)
@@ -74,10 +72,8 @@ def detector_metrics(
         ``auroc`` is None when only one class is present.
 
     Example:
-        ```python
         >>> detector_metrics([1, 0], [0.9, 0.2], ["L1", "L1"], 0.6)["accuracy"]
         1.0
-        ```
     """
     y = np.asarray(labels, dtype=int)
     pred = (np.asarray(probabilities, dtype=float) >= threshold).astype(int)
@@ -86,7 +82,7 @@ def detector_metrics(
         y, pred, average="binary", zero_division=0
     )
     per_level = {}
-    for level in LEVELS:
+    for level in (lv.code for lv in CONFLICT_LEVELS):
         sel = lv == level
         if sel.any():
             per_level[level] = {
@@ -125,22 +121,20 @@ def classifier_metrics(labels: Sequence[int], probabilities: np.ndarray) -> dict
         matrix has gold levels as rows and predicted levels as columns (L1..L4).
 
     Example:
-        ```python
         >>> import numpy as np
         >>> classifier_metrics([0, 3], np.eye(4)[[0, 3]])["macro_f1"]
         1.0
-        ```
     """
     y = np.asarray(labels, dtype=int)
-    probs = np.asarray(probabilities, dtype=float).reshape(len(y), len(LEVELS))
+    probs = np.asarray(probabilities, dtype=float).reshape(len(y), len(CONFLICT_LEVELS))
     pred = probs.argmax(-1) if len(y) else np.zeros(0, dtype=int)
     present = sorted(set(y.tolist()))
-    ids = list(range(len(LEVELS)))
+    ids = [level.id for level in CONFLICT_LEVELS]
     precision, recall, f1, support = precision_recall_fscore_support(
         y, pred, labels=ids, zero_division=0
     )
     per_level = {
-        LEVELS[i]: {
+        CONFLICT_LEVELS[i].code: {
             "precision": float(precision[i]),
             "recall": float(recall[i]),
             "f1": float(f1[i]),
@@ -184,12 +178,10 @@ def bootstrap_intervals(
         ``{metric: [low, high]}`` for every metric that had a value in every replicate.
 
     Example:
-        ```python
         >>> import numpy as np
         >>> ci = bootstrap_intervals(["a", "b"], lambda i: {"m": float(len(i))}, n=10)
         >>> ci["m"]
         [2.0, 2.0]
-        ```
     """
     if n <= 0 or len(groups) == 0:
         return {}

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..constants import LEVEL_LABELS
+from ..constants import CONFLICT_LEVELS
 
 
 def _pyplot():
@@ -73,8 +73,9 @@ def confusion_matrix_plot(matrix: Sequence[Sequence[int]], path: str | os.PathLi
     fig, ax = plt.subplots(figsize=(6, 5))
     image = ax.imshow(m, cmap="Blues")
     fig.colorbar(image, ax=ax)
-    ax.set_xticks(range(len(LEVEL_LABELS)), LEVEL_LABELS, rotation=30, ha="right")
-    ax.set_yticks(range(len(LEVEL_LABELS)), LEVEL_LABELS)
+    labels = [level.label for level in CONFLICT_LEVELS]
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted level")
     ax.set_ylabel("gold level")
     for i in range(m.shape[0]):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import AutoModel
 
-from ..constants import LEVEL2ID, METADATA_NAME, REFERENCE_NAME, SPLIT_ROLE, VALIDATION_SET
+from ..constants import METADATA_NAME, REFERENCE_NAME, SPLIT_ROLE, VALIDATION_SET, level_by_code
 from ..data import (
     SAMPLE_DATA_PATH,
     build_detection_dataset,
@@ -36,25 +36,24 @@ from ..encoding.features import BaseEncoder, load_encoder
 from .metrics import classifier_metrics, detector_metrics
 
 #: Default absolute tolerance on a probability, by the dtype the check runs in.
-TOLERANCES = {"float32": 1e-4, "float16": 5e-3, "bfloat16": 2e-2}
+_TOLERANCES = {"float32": 1e-4, "float16": 5e-3, "bfloat16": 2e-2}
 #: Default absolute tolerance on a recomputed validation ECE or Brier score, by dtype. Beyond
 #: the probabilities' own drift, one example crossing a bin edge moves the ECE by up to 2/n
-#: (0.004 on the 538 examples of the embedded detector's validation set). Measured on this
-#: project's CPU: drift 0 (float32) and at most 3.3e-4 (bfloat16) on the embedded checkpoints.
+#: (the drift measured on the embedded checkpoints: docs/history-code-notes.md).
 FIGURE_TOLERANCES = {"float32": 5e-3, "float16": 1e-2, "bfloat16": 2e-2}
 #: The calibration figures recomputed per component (keys of the metrics dicts).
-CALIBRATION_FIGURES = {"detector": ("ece", "brier"), "classifier": ("ece",)}
-N_REFERENCE_ROWS = 4
+_CALIBRATION_FIGURES = {"detector": ("ece", "brier"), "classifier": ("ece",)}
+_N_REFERENCE_ROWS = 4
 
 
 def reference_examples() -> list[dict]:
     """The fixed reference inputs: the first rows of the bundled sample, each with its twin."""
-    rows = load_lcr_dataset(SAMPLE_DATA_PATH).select(range(N_REFERENCE_ROWS))
+    rows = load_lcr_dataset(SAMPLE_DATA_PATH).select(range(_N_REFERENCE_ROWS))
     return [{"query": e["query"], "documents": [{"text": d["text"]} for d in e["documents"]]}
             for e in build_detection_dataset(rows).to_list()]
 
 
-def compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
+def _compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
     """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples."""
     from ..encoding.batches import encode_rows
 
@@ -66,8 +65,8 @@ def _head_outputs(model, features) -> np.ndarray:
     """``predict_head`` on cached states cast to the model's dtype (the states are not modified)."""
     from ..encoding.batches import EncodedRows, predict_head
 
-    model_dtype = next(model.parameters()).dtype
-    cast = {layer: [s.to(model_dtype) for s in states] for layer, states in features.states.items()}
+    weights_dtype = next(model.parameters()).dtype
+    cast = {layer: [s.to(weights_dtype) for s in states] for layer, states in features.states.items()}
     return predict_head(model, EncodedRows(states=cast, document_ids=features.document_ids))
 
 
@@ -107,11 +106,9 @@ def figures_temperature(metadata: dict) -> float:
         The temperature.
 
     Example:
-        ```python
         >>> figures_temperature({"config": {"calibration_temperature": 1.7},
         ...                      "calibration": {"before": {"temperature": 1.0}}})
         1.0
-        ```
     """
     calibration = metadata.get("calibration")
     if calibration:
@@ -125,7 +122,7 @@ def _candidates(recorded: str, folder: Path) -> list[Path]:
     return [base / path for base in bases if (base / path).is_file()]
 
 
-def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.Dataset | None, str | None]:
+def _held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.Dataset | None, str | None]:
     """The validation part of a training run's split, if its data files are here unchanged.
 
     The metadata records the split files (role ``train+validation``) with their sha256, and
@@ -140,14 +137,12 @@ def held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.D
         ``(rows, None)``, or ``(None, why)`` when a file is missing or differs.
 
     Example:
-        ```python
         >>> import json
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> folder = default_checkpoint("detector")
-        >>> rows, why = held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
+        >>> rows, why = _held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
         >>> len(rows) if rows is not None else why  # 270 with ../shared/data/lcr-bench beside the repo
         270
-        ```
     """
     folder = Path(folder)
     records = [f for f in metadata.get("data", {}).get("files", []) if f.get("role") == SPLIT_ROLE]
@@ -191,12 +186,12 @@ def _recompute_figures(model, metadata: dict, rows: datasets.Dataset, states: _S
         else:
             examples = rows.to_list()
             probabilities = _head_outputs(model, states.of(examples, model.config.layer_index))
-            metrics = classifier_metrics([LEVEL2ID[e["conflict_level"]] for e in examples], probabilities)
+            metrics = classifier_metrics([level_by_code(e["conflict_level"]).id for e in examples], probabilities)
     finally:
         model.config.calibration_temperature = trained_temperature
     tolerance = FIGURE_TOLERANCES[dtype]
     figures = {}
-    for name in CALIBRATION_FIGURES[component]:
+    for name in _CALIBRATION_FIGURES[component]:
         drift = abs(metrics[name] - stored[name])
         figures[name] = {"stored": stored[name], "recomputed": metrics[name], "drift": drift, "ok": drift <= tolerance}
     return {
@@ -217,7 +212,7 @@ def write_reference(folder: str | os.PathLike, model, encoder: BaseEncoder) -> d
     record = {
         "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
         "inputs": examples,
-        "outputs": compute_outputs(model, encoder, examples).tolist(),
+        "outputs": _compute_outputs(model, encoder, examples).tolist(),
     }
     (Path(folder) / REFERENCE_NAME).write_text(json.dumps(record, indent=1) + "\n")
     return record
@@ -243,13 +238,13 @@ def _read_reference(folder: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def reference_folder(model) -> Path:
+def _reference_folder(model) -> Path:
     """The folder ``model`` was loaded from (for a Hub repo, its verified cached copy)."""
     source = getattr(model, "lcr_source", None)
     return Path(source.path) if source is not None else Path(model.name_or_path)
 
 
-def model_dtype(model) -> str:
+def _model_dtype(model) -> str:
     """``float32``, ``float16`` or ``bfloat16``: the dtype of ``model``'s weights."""
     return str(next(model.parameters()).dtype).replace("torch.", "")
 
@@ -275,22 +270,20 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
         ValueError: A model's dtype has no tolerance (float32, float16, bfloat16 do).
 
     Example:
-        ```python
         >>> from lcr_hub import LCRDetector
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> detector = LCRDetector.from_pretrained(default_checkpoint("detector"))
         >>> [r["ok"] for r in validate_models([detector], recompute_figures=False)]
         [True]
-        ```
     """
     shared: dict[tuple[str, str | None, str], _SharedStates] = {}
     reports = []
     for model in models:
-        folder = reference_folder(model)
+        folder = _reference_folder(model)
         reference = _read_reference(folder)
-        dtype = model_dtype(model)
-        if dtype not in TOLERANCES:
-            raise ValueError(f"cannot validate a {dtype} model: dtype must be one of {sorted(TOLERANCES)}")
+        dtype = _model_dtype(model)
+        if dtype not in _TOLERANCES:
+            raise ValueError(f"cannot validate a {dtype} model: dtype must be one of {sorted(_TOLERANCES)}")
         device = str(next(model.parameters()).device)
         key = (model.config.base_model_name_or_path, model.config.base_model_revision, device)
         if key not in shared:
@@ -298,14 +291,14 @@ def validate_models(models: Sequence, *, atol: float | None = None, recompute_fi
         was_training = model.training
         model.eval()
         try:
-            got = compute_outputs(model, shared[key].encoder, reference["inputs"])
+            got = _compute_outputs(model, shared[key].encoder, reference["inputs"])
             calibration = {"checked": False, "reason": "not asked for (reference outputs only)"}
             if recompute_figures:
-                calibration = _check_figures(folder, model, shared[key], dtype)
+                calibration = _validate_figures(folder, model, shared[key], dtype)
         finally:
             model.train(was_training)
         drift = float(np.abs(got - np.asarray(reference["outputs"])).max())
-        tolerance = TOLERANCES[dtype] if atol is None else atol
+        tolerance = _TOLERANCES[dtype] if atol is None else atol
         reports.append({
             "folder": str(folder),
             "model_type": model.config.model_type,
@@ -350,14 +343,12 @@ def validate_checkpoints(
         CheckpointError: A folder has no reference outputs.
 
     Example:
-        ```python
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [r["ok"] for r in validate_checkpoints([default_checkpoint("detector")], recompute_figures=False)]
         [True]
-        ```
     """
-    if dtype not in TOLERANCES:
-        raise ValueError(f"dtype must be one of {sorted(TOLERANCES)}, got {dtype!r}")
+    if dtype not in _TOLERANCES:
+        raise ValueError(f"dtype must be one of {sorted(_TOLERANCES)}, got {dtype!r}")
     for folder in folders:
         _read_reference(Path(folder))  # a missing file is reported before anything is loaded
     models = [AutoModel.from_pretrained(folder, dtype=getattr(torch, dtype)).to(device) for folder in folders]
@@ -383,14 +374,14 @@ def format_validation(reports: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
-def _check_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:
+def _validate_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:
     metadata_path = folder / METADATA_NAME
     if not metadata_path.is_file():
         return {"checked": False, "reason": f"no {METADATA_NAME}: no stored figures to compare with"}
     metadata = json.loads(metadata_path.read_text())
     if VALIDATION_SET not in metadata.get("validation", {}):
         return {"checked": False, "reason": f"{METADATA_NAME} stores no '{VALIDATION_SET}' figures"}
-    rows, reason = held_out_rows(folder, metadata)
+    rows, reason = _held_out_rows(folder, metadata)
     if rows is None:
         return {"checked": False, "reason": reason}
     return _recompute_figures(model, metadata, rows, states, dtype)

@@ -1,12 +1,23 @@
 """Hub hosting of the LCR checkpoints: released variants, verified loading, publishing, legacy conversion.
 
+Three verbs, one meaning each, across lcr_hub:
+
+- **verify**: compare the sha256 of files with recorded digests (the registry, a
+  ``checksums.sha256`` manifest, ``weights_sha256``): :func:`verify_folder`,
+  :func:`~lcr_hub.hub.loading.verify_local_checkpoint`, ``lcr-hub verify``.
+- **validate**: compare a model's outputs and calibration figures with the reference
+  recorded beside its weights: :mod:`lcr_hub.evaluation.reference`, ``lcr-hub validate``.
+- **check**: whether this machine can run LCR (Python, packages, device, dtype):
+  :func:`lcr_hub.env.compatibility_report`, ``lcr-hub env``.
+
+The original release's names in :mod:`lcr_hub.compat` (``validate_environment``...) are kept
+as that release documented them.
+
 Example:
-    ```python
     >>> from lcr_hub.hub import list_variants, load_variant
-    >>> [v.name for v in list_variants()]  # doctest: +SKIP
-    ['detector/minilm', 'classifier/minilm']
+    >>> sorted({v.name for v in list_variants()})
+    ['classifier/minilm', 'detector/minilm']
     >>> detector = load_variant("detector/minilm")  # doctest: +SKIP
-    ```
 """
 
 from __future__ import annotations
@@ -14,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from .loading import VerifiedSource, fetch_verified
-from .registry import FileDigest, Variant, get_variant, list_variants, registry_path
-from .verify import FileCheck, check_folder
+from .registry import FileDigest, Variant, get_variant, list_variants
+from .verify import FileCheck, verify_folder
 
 
 def describe_variant(name_or_tag: str) -> str:
@@ -44,7 +55,7 @@ def describe_variant(name_or_tag: str) -> str:
 
 
 def load_variant(name_or_tag: str, **kwargs: Any):
-    """Load a released variant by name or tag, pinned to its commit, in strict mode.
+    """Load a released variant by name or tag, pinned to its commit (``require_pinned=True``).
 
     Args:
         name_or_tag: A variant name (newest release) or a release tag.
@@ -62,7 +73,7 @@ def load_variant(name_or_tag: str, **kwargs: Any):
     import lcr_hub  # noqa: F401  (registers the LCR classes with AutoModel)
 
     v = get_variant(name_or_tag)
-    return AutoModel.from_pretrained(v.repo_id, subfolder=v.subfolder, revision=v.commit, strict=True, **kwargs)
+    return AutoModel.from_pretrained(v.repo_id, subfolder=v.subfolder, revision=v.commit, require_pinned=True, **kwargs)
 
 
 __all__ = [
@@ -70,11 +81,10 @@ __all__ = [
     "FileDigest",
     "Variant",
     "VerifiedSource",
-    "check_folder",
     "describe_variant",
     "fetch_verified",
     "get_variant",
     "list_variants",
     "load_variant",
-    "registry_path",
+    "verify_folder",
 ]

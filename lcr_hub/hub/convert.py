@@ -93,10 +93,13 @@ def convert_legacy_checkpoint(
         CheckpointError: Unreadable file, tensor names of neither layout, or inconsistent shapes.
 
     Example:
-        ```python
-        >>> convert_legacy_checkpoint("detector_llama3_8b.pt", "converted/detector")  # doctest: +SKIP
-        PosixPath('converted/detector')
-        ```
+        >>> import pathlib, tempfile, torch
+        >>> from lcr_hub import LCRRefinement
+        >>> legacy = pathlib.Path(tempfile.mkdtemp()) / "refinement.pt"  # the original release's format
+        >>> torch.save({"w_up.weight": torch.zeros(4, 16), "w_down.weight": torch.zeros(16, 4)}, legacy)
+        >>> folder = convert_legacy_checkpoint(legacy, legacy.with_name("converted"))
+        >>> LCRRefinement.from_pretrained(folder).config.bottleneck_size
+        4
     """
     tensors = load_legacy_state_dict(path)
     names = set(tensors)

@@ -30,11 +30,9 @@ def component_folder(root: str | os.PathLike, component: str, variant: str | Non
             when there are none, what the release offers.
 
     Example:
-        ```python
         >>> from lcr_hub.checkpoint import EMBEDDED_CHECKPOINTS
         >>> component_folder(EMBEDDED_CHECKPOINTS, "classifier").name
         'classifier'
-        ```
     """
     if component not in COMPONENTS:
         raise CheckpointError(f"Unknown component {component!r}; expected one of {list(COMPONENTS)}.")

@@ -34,7 +34,7 @@ from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
 from .._hashing import sha256_file
 from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
 from .registry import COMMIT_RE, FileDigest, Variant, find_release
-from .verify import FileCheck, check_folder, evict, folder_files, read_manifest, recorded_digests
+from .verify import FileCheck, verify_folder, evict, folder_files, read_manifest, recorded_digests
 
 #: ``from_pretrained`` keyword arguments consumed here (the download side).
 HUB_KWARGS = ("revision", "subfolder", "cache_dir", "force_download", "local_files_only", "token")
@@ -115,7 +115,7 @@ def _verify_local(folder: Path) -> VerifiedSource:
         raise _no_safetensors(str(folder), folder_files(folder) if folder.is_dir() else [])
     manifest = read_manifest(folder)
     if manifest is not None:  # a user's own folder: files it does not list are not checked
-        _raise_on_bad(check_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
+        _raise_on_bad(verify_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
     return VerifiedSource(path=folder)
 
 
@@ -139,11 +139,9 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
         CheckpointError: A listed file is missing, or the folder records no digest.
 
     Example:
-        ```python
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
         ['model.safetensors']
-        ```
     """
     folder = Path(folder)
     digest_sets = recorded_digests(folder)
@@ -154,7 +152,7 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
         )
     checks: dict[str, FileCheck] = {}
     for expected in digest_sets:
-        found = check_folder(folder, expected, exact=False, rehash=True)
+        found = verify_folder(folder, expected, exact=False, rehash=True)
         _raise_on_bad(found, folder, str(folder), cached=False)
         checks.update((c.name, c) for c in found)
     return [checks[name] for name in sorted(checks)]
@@ -165,7 +163,7 @@ def fetch_verified(
     subfolder: str = "",
     revision: str | None = None,
     *,
-    strict: bool = False,
+    require_pinned: bool = False,
     cache_dir: str | os.PathLike | None = None,
     force_download: bool = False,
     local_files_only: bool = False,
@@ -177,7 +175,7 @@ def fetch_verified(
         repo_id: The Hub repo, e.g. ``"lcr-research/lcr-checkpoints"``.
         subfolder: The variant's folder, e.g. ``"detector/minilm"``.
         revision: A full commit sha, a release tag, or (not recommended) a branch or short sha.
-        strict: Refuse anything but a release pinned in the registry, and any revision that
+        require_pinned: Refuse anything but a release pinned in the registry, and any revision that
             is not a full commit sha or a registry tag.
         cache_dir: The Hugging Face cache to use (default ``HF_HUB_CACHE``).
         force_download: Download again even if cached.
@@ -188,26 +186,24 @@ def fetch_verified(
         The verified local folder (inside the Hugging Face cache), its commit and registry entry.
 
     Raises:
-        UnpinnedRevisionError: ``strict`` and the revision is not pinned.
+        UnpinnedRevisionError: ``require_pinned`` and the revision is not pinned.
         IntegrityError: A file's sha256 differs from the pinned one (the file is evicted from the cache).
         CheckpointError: The download failed, a pinned file is missing, the folder offers
             only pickle files, or there is nothing to verify against.
 
     Example:
-        ```python
         >>> source = fetch_verified("lcr-research/lcr-checkpoints", "detector/minilm",
         ...                         revision="detector-minilm-v1")  # doctest: +SKIP
         >>> source.commit  # doctest: +SKIP
         '0f3c...'
-        ```
     """
     sub = (subfolder or "").strip("/")
     requested = str(revision) if revision is not None else hf_constants.DEFAULT_REVISION
     by_tag = None if COMMIT_RE.match(requested) else find_release(repo_id, sub, tag=requested)
     label = f"{repo_id}/{sub}" if sub else repo_id
-    if strict and not COMMIT_RE.match(requested) and by_tag is None:
+    if require_pinned and not COMMIT_RE.match(requested) and by_tag is None:
         raise UnpinnedRevisionError(
-            f"strict=True: revision {requested!r} of {label} is neither a full 40-hex commit sha nor a release tag "
+            f"require_pinned=True: revision {requested!r} of {label} is neither a full 40-hex commit sha nor a release tag "
             "in lcr_hub's registry (branches move, short shas are ambiguous). Pin a full commit sha, e.g. from "
             "`lcr-hub variants`."
         )
@@ -234,10 +230,10 @@ def fetch_verified(
                 f"cache has no entry for it): {error}. A full commit sha loads offline from the cache."
             ) from None
     variant = by_tag or find_release(repo_id, sub, commit=commit)
-    if variant is None and strict:
+    if variant is None and require_pinned:
         raise UnpinnedRevisionError(
-            f"strict=True: {label} at commit {commit} is not a release in lcr_hub's registry, so its digests are "
-            "not independently pinned. Load a registered variant (`lcr-hub variants`) or pass strict=False."
+            f"require_pinned=True: {label} at commit {commit} is not a release in lcr_hub's registry, so its digests are "
+            "not independently pinned. Load a registered variant (`lcr-hub variants`) or pass require_pinned=False."
         )
     if not COMMIT_RE.match(requested) and by_tag is None:
         warnings.warn(
@@ -294,7 +290,7 @@ def fetch_verified(
         warnings.warn(
             f"{where} is not a release in lcr_hub's registry: its files are checked only against the "
             f"{CHECKSUMS_NAME} inside the repo, which whoever can push to the repo also controls (the digests are "
-            "not independently pinned). strict=True refuses such revisions.",
+            "not independently pinned). require_pinned=True refuses such revisions.",
             UnpinnedRevisionWarning,
             stacklevel=4,
         )
@@ -303,7 +299,7 @@ def fetch_verified(
 
 def _checked(folder: Path, expected: dict[str, FileDigest], where: str, repo_id: str, commit: str,
              variant: Variant | None) -> VerifiedSource:
-    _raise_on_bad(check_folder(folder, expected), folder, where, cached=True)
+    _raise_on_bad(verify_folder(folder, expected), folder, where, cached=True)
     return VerifiedSource(path=folder, repo_id=repo_id, commit=commit, variant=variant)
 
 
@@ -311,7 +307,7 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
     """The ``from_pretrained`` hook: verify, then return the local folder to load.
 
     Pops the download arguments (``revision``, ``subfolder``, ``cache_dir``,
-    ``force_download``, ``local_files_only``, ``token``) and lcr_hub's ``strict`` from
+    ``force_download``, ``local_files_only``, ``token``) and lcr_hub's ``require_pinned`` from
     ``kwargs``; what is left goes to ``PreTrainedModel.from_pretrained``.
 
     Args:
@@ -325,7 +321,12 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
     Raises:
         IntegrityError, UnpinnedRevisionError, CheckpointError: see :func:`fetch_verified`.
     """
-    strict = bool(kwargs.pop("strict", False))
+    if "strict" in kwargs:  # the name until 0.1: `strict` now means only exact weights (always on)
+        warnings.warn("from_pretrained(strict=...) is deprecated and will be removed in the next release: "
+                      "pass require_pinned=... instead (refuse revisions not pinned in lcr_hub's registry).",
+                      FutureWarning, stacklevel=4)
+        kwargs.setdefault("require_pinned", kwargs.pop("strict"))
+    require_pinned = bool(kwargs.pop("require_pinned", False))
     hub = {name: kwargs.pop(name) for name in HUB_KWARGS if name in kwargs}
     subfolder = hub.pop("subfolder", "") or ""
     if os.path.isdir(name_or_path):
@@ -334,7 +335,7 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
         os.fspath(name_or_path),
         subfolder,
         hub.get("revision"),
-        strict=strict,
+        require_pinned=require_pinned,
         cache_dir=hub.get("cache_dir"),
         force_download=bool(hub.get("force_download", False)),
         local_files_only=bool(hub.get("local_files_only", False)),
@@ -363,11 +364,9 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
         CheckpointError: Unknown variant, or the release is neither embedded nor in the cache.
 
     Example:
-        ```python
         >>> folder, checks = verify_variant("detector/minilm")  # doctest: +SKIP
         >>> all(c.ok for c in checks)  # doctest: +SKIP
         True
-        ```
     """
     from .registry import BYTECODE_CACHE, embedded_component, embedded_release_folder, get_variant
 
@@ -386,6 +385,6 @@ def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
                 f"({error}). Download it first (lcr_hub.hub.load_variant({variant.tag!r})) or pass --folder."
             ) from None
         folder = Path(snapshot) / variant.subfolder
-    checks = check_folder(folder, variant.files, rehash=True)
+    checks = verify_folder(folder, variant.files, rehash=True)
     # Bytecode that Python (pip, on install) writes beside the remote-code files is not release content.
     return Path(folder), [c for c in checks if not (c.status == "unexpected" and BYTECODE_CACHE in c.name.split("/"))]

@@ -98,10 +98,11 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
         PublishError: A required file is missing, or the folder holds pickle files.
 
     Example:
-        ```python
-        >>> prepare_release_folder("checkpoints/detector", "release/detector")  # doctest: +SKIP
-        ('lcr_detector', {'README.md': FileDigest(...), ...})
-        ```
+        >>> import tempfile
+        >>> from lcr_hub.checkpoint import default_checkpoint
+        >>> model_type, files = prepare_release_folder(default_checkpoint("detector"), tempfile.mkdtemp() + "/detector")
+        >>> model_type, "checksums.sha256" in files, "modeling_lcr.py" in files
+        ('lcr_detector', True, True)
     """
     source = Path(source)
     missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME, METADATA_NAME) if not (source / name).is_file()]
@@ -188,11 +189,9 @@ def publish_variant(
             the upload failed.
 
     Example:
-        ```python
         >>> plan = publish_variant("checkpoints/detector", "detector/minilm", "detector-minilm-v1")  # doctest: +SKIP
         >>> plan.commit  # doctest: +SKIP
         '5d3e...'
-        ```
     """
     subfolder = name.strip("/")
     if not VARIANT_RE.match(subfolder) or not TAG_RE.match(tag) or COMMIT_RE.match(tag):

@@ -19,7 +19,7 @@ from ..errors import CheckpointError, PublishError
 
 #: The registry shipped with the package.
 PACKAGE_REGISTRY = Path(__file__).with_name("registry.json")
-REGISTRY_FORMAT = 1
+_REGISTRY_FORMAT = 1
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -92,11 +92,9 @@ def list_variants() -> list[Variant]:
         CheckpointError: The registry file is missing or malformed.
 
     Example:
-        ```python
         >>> from lcr_hub.hub import list_variants
-        >>> [v.name for v in list_variants()]  # doctest: +SKIP
-        ['detector/minilm', 'classifier/minilm']
-        ```
+        >>> sorted({v.name for v in list_variants()})
+        ['classifier/minilm', 'detector/minilm']
     """
     path = registry_path()
     try:
@@ -113,8 +111,8 @@ def _read_registry(path: str, mtime_ns: int, size: int) -> tuple[Variant, ...]:
         data = json.loads(Path(path).read_text())
     except json.JSONDecodeError as error:
         raise CheckpointError(f"Cannot read the variant registry {path}: {error}") from None
-    if data.get("format") != REGISTRY_FORMAT:
-        raise CheckpointError(f"{path}: format {data.get('format')!r}, expected {REGISTRY_FORMAT}.")
+    if data.get("format") != _REGISTRY_FORMAT:
+        raise CheckpointError(f"{path}: format {data.get('format')!r}, expected {_REGISTRY_FORMAT}.")
     return tuple(Variant.from_dict(entry, path) for entry in data.get("variants", []))
 
 
@@ -158,7 +156,7 @@ def add_variant(variant: Variant) -> Path:
     variants = list_variants() if path.exists() else []
     if any(v.repo_id == variant.repo_id and v.tag == variant.tag for v in variants):
         raise PublishError(f"{path} already has a release tagged {variant.tag!r} for {variant.repo_id}.")
-    payload = {"format": REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
+    payload = {"format": _REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2) + "\n")
     tmp.replace(path)

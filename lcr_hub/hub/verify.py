@@ -1,4 +1,4 @@
-"""sha256 checks of a checkpoint folder against pinned digests, and the checksum manifest."""
+"""Verify a checkpoint folder: the sha256 of its files against pinned digests, and the checksum manifest."""
 
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ def folder_files(folder: str | os.PathLike) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())  # follows links
 
 
-def check_folder(
+def verify_folder(
     folder: str | os.PathLike, expected: Mapping[str, FileDigest], exact: bool = True, *, rehash: bool = False
 ) -> list[FileCheck]:
-    """Hash the files of ``folder`` and compare them with ``expected``.
+    """Verify ``folder``: hash its files and compare them with ``expected``.
 
     Args:
         folder: The folder to check.
@@ -74,12 +74,15 @@ def check_folder(
         One :class:`FileCheck` per pinned file (and, with ``exact``, per other file), in path order.
 
     Example:
-        ```python
-        >>> from lcr_hub.hub import get_variant
-        >>> checks = check_folder("release/detector", get_variant("detector/minilm").files)  # doctest: +SKIP
-        >>> [c.name for c in checks if not c.ok]  # doctest: +SKIP
-        []
-        ```
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "config.json").write_text("{}")
+        >>> pinned = write_manifest(folder)  # the digests a release records
+        >>> [(c.name, c.ok) for c in verify_folder(folder, pinned)]
+        [('checksums.sha256', True), ('config.json', True)]
+        >>> _ = (folder / "config.json").write_text('{"changed": true}')
+        >>> [c.name for c in verify_folder(folder, pinned) if not c.ok]
+        ['config.json']
     """
     root = os.path.join(os.fspath(folder), "")  # plain string paths (this runs on every load), ending with a separator
     present = set(folder_files(root)) if exact else {name for name in expected if os.path.isfile(root + name)}

@@ -17,14 +17,17 @@ from typing import Any
 from transformers import PreTrainedConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
-    from lcr_hub.constants import ID2LABEL, LABEL2ID, LEVEL_LABELS
+    from lcr_hub.constants import CONFLICT_LEVELS
     from lcr_hub.errors import ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
-    from .constants import ID2LABEL, LABEL2ID, LEVEL_LABELS  # type: ignore[no-redef]
+    from .constants import CONFLICT_LEVELS  # type: ignore[no-redef]
     from .errors import ConfigError  # type: ignore[no-redef]
 
-DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
-CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
+_DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
+_CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
+# The classifier's labels, fixed by the LCR taxonomy (config.json: {"0": "L1_temporal", ...}).
+_ID2LABEL: dict[int, str] = {level.id: level.label for level in CONFLICT_LEVELS}
+_LABEL2ID: dict[str, int] = {label: i for i, label in _ID2LABEL.items()}
 
 
 class _LCRConfigMixin:
@@ -89,12 +92,10 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         initializer_range: Std of the normal initialisation of new weights.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRDetectorConfig, LCRDetector
         >>> config = LCRDetectorConfig(hidden_size=4096, layer_index=16)
         >>> LCRDetector(config).num_parameters()
         2098177
-        ```
     """
 
     model_type = "lcr_detector"
@@ -118,9 +119,9 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         initializer_range: float = 0.02,
         **kwargs: Any,
     ) -> None:
-        if pooling not in DETECTOR_POOLINGS:
+        if pooling not in _DETECTOR_POOLINGS:
             raise ConfigError(
-                f"LCRDetectorConfig.pooling must be one of {list(DETECTOR_POOLINGS)}, got {pooling!r}."
+                f"LCRDetectorConfig.pooling must be one of {list(_DETECTOR_POOLINGS)}, got {pooling!r}."
             )
         if not isinstance(mixing_layers, int) or mixing_layers < 0:
             raise ConfigError(f"LCRDetectorConfig.mixing_layers must be an int >= 0, got {mixing_layers!r}.")
@@ -169,11 +170,9 @@ class LCRRefinementConfig(_LCRConfigMixin, PreTrainedConfig):
         initializer_range: Std of the normal initialisation of new weights.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRRefinementConfig, LCRRefinement
         >>> LCRRefinement(LCRRefinementConfig(hidden_size=4096)).num_parameters()
         5996544
-        ```
     """
 
     model_type = "lcr_refinement"
@@ -250,12 +249,10 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self_consistency_temperature: Sampling temperature of the self-consistency route.
 
     Example:
-        ```python
         >>> from lcr_hub import LCRClassifierConfig
         >>> config = LCRClassifierConfig(hidden_size=384, layer_index=6)
         >>> config.id2label[0]
         'L1_temporal'
-        ```
     """
 
     model_type = "lcr_classifier"
@@ -275,15 +272,15 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
-        refine_levels: list[str] | tuple[str, ...] = ("L1_temporal", "L2_numerical"),
+        refine_levels: list[str] | tuple[str, ...] = (CONFLICT_LEVELS[0].label, CONFLICT_LEVELS[1].label),
         refine_min_confidence: float = 0.7,
         self_consistency_samples: int = 8,
         self_consistency_temperature: float = 0.7,
         **kwargs: Any,
     ) -> None:
-        unknown = [level for level in refine_levels if level not in LEVEL_LABELS]
+        unknown = [level for level in refine_levels if level not in _LABEL2ID]
         if unknown:
-            raise ConfigError(f"LCRClassifierConfig.refine_levels must be among {list(LEVEL_LABELS)}, got {unknown}.")
+            raise ConfigError(f"LCRClassifierConfig.refine_levels must be among {list(_LABEL2ID)}, got {unknown}.")
         if not 0.0 <= refine_min_confidence <= 1.0:
             raise ConfigError(f"LCRClassifierConfig.refine_min_confidence must be in [0, 1], got {refine_min_confidence!r}.")
         if not isinstance(self_consistency_samples, int) or self_consistency_samples < 1:
@@ -294,9 +291,9 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
             raise ConfigError(
                 f"LCRClassifierConfig.self_consistency_temperature must be > 0, got {self_consistency_temperature!r}."
             )
-        if pooling not in CLASSIFIER_POOLINGS:
+        if pooling not in _CLASSIFIER_POOLINGS:
             raise ConfigError(
-                f"LCRClassifierConfig.pooling must be one of {list(CLASSIFIER_POOLINGS)}, got {pooling!r}."
+                f"LCRClassifierConfig.pooling must be one of {list(_CLASSIFIER_POOLINGS)}, got {pooling!r}."
             )
         if not calibration_temperature > 0:
             raise ConfigError(f"LCRClassifierConfig.calibration_temperature must be > 0, got {calibration_temperature!r}.")
@@ -308,7 +305,7 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
             )
         for key in ("id2label", "label2id", "num_labels"):
             given = kwargs.pop(key, None)
-            expected = {"id2label": ID2LABEL, "label2id": LABEL2ID, "num_labels": len(ID2LABEL)}[key]
+            expected = {"id2label": _ID2LABEL, "label2id": _LABEL2ID, "num_labels": len(_ID2LABEL)}[key]
             if given is not None and _normalise_labels(given) != _normalise_labels(expected):
                 raise ConfigError(
                     f"LCRClassifierConfig.{key} is fixed by the LCR taxonomy to {expected!r}; "
@@ -330,7 +327,7 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self.refine_min_confidence = float(refine_min_confidence)
         self.self_consistency_samples = self_consistency_samples
         self.self_consistency_temperature = float(self_consistency_temperature)
-        super().__init__(id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), **kwargs)
+        super().__init__(id2label=dict(_ID2LABEL), label2id=dict(_LABEL2ID), **kwargs)
         self._check_base()
 
 

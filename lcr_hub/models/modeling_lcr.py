@@ -117,14 +117,15 @@ class _LCRPreTrainedModel(PreTrainedModel):
         Accepts every argument of ``PreTrainedModel.from_pretrained`` (``revision``,
         ``subfolder``, ``dtype``, ``device_map``...). With lcr_hub installed, a Hub repo is
         first downloaded and every file's sha256 checked against lcr_hub's registry of
-        released variants before anything is deserialised (``strict=True`` refuses revisions
-        that are not pinned there; see ``lcr_hub.hub.loading``). Only ``model.safetensors``
+        released variants before anything is deserialised (``require_pinned=True`` refuses
+        revisions that are not pinned there; ``strict=`` is its deprecated name; see
+        ``lcr_hub.hub.loading``). Only ``model.safetensors``
         is ever loaded.
 
         Raises:
             ConfigError: The folder's config.json is of another model type or lacks keys.
             CheckpointError: Tensors are missing, unexpected or of the wrong shape, or the
-                download failed or is not pinned (``strict``).
+                download failed or is not pinned (``require_pinned``).
             IntegrityError: A downloaded file's sha256 differs from the pinned one.
         """
         wants_info = kwargs.pop("output_loading_info", False)
@@ -223,19 +224,16 @@ class LCRDetector(_LCRPreTrainedModel):
     a learned attention (``doc_attention``), normalises it (``doc_norm``), compares every
     pair of documents (``[|a - b|, a * b]`` -> ``fc1`` -> ReLU -> ``fc2``) and takes the
     strongest disagreement (max over pairs) as the logit. The attention scorer is a small MLP
-    (``Linear -> tanh -> Linear``): with a single linear scorer, training on frozen
-    MiniLM features stalled on a plateau for some seeds (validation F1 0.956-0.971 over
-    seeds 1, 2, 42) where the MLP scorer did not (0.985-0.989).
+    (``Linear -> tanh -> Linear``): a single linear scorer can stall on a plateau in training
+    (docs/history-code-notes.md).
 
     Example:
-        ```python
         >>> import torch
         >>> from lcr_hub import LCRDetector, LCRDetectorConfig
         >>> model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4))
         >>> out = model(torch.randn(2, 5, 8), attention_mask=torch.ones(2, 5))
         >>> out.probabilities.shape
         torch.Size([2])
-        ```
     """
 
     config_class = LCRDetectorConfig
@@ -357,14 +355,16 @@ class LCRRefinement(_LCRPreTrainedModel):
     and without a KV cache agree).
 
     Example:
-        ```python
         >>> import torch
         >>> from lcr_hub import LCRRefinement, LCRRefinementConfig
+        >>> _ = torch.manual_seed(0)
         >>> model = LCRRefinement(LCRRefinementConfig(hidden_size=8, bottleneck_size=4))
-        >>> out = model(torch.randn(2, 5, 8))
-        >>> out.hidden_states.shape, out.steps.tolist()
-        (torch.Size([2, 5, 8]), [3, 3])
-        ```
+        >>> states = torch.randn(2, 5, 8)
+        >>> out = model(states)  # untrained: the first step is already below epsilon
+        >>> out.hidden_states.shape, out.steps.tolist(), torch.equal(out.hidden_states, states)
+        (torch.Size([2, 5, 8]), [0, 0], True)
+        >>> model(states, steps=torch.tensor([3, 1])).steps.tolist()  # fixed steps, no early stop
+        [3, 1]
     """
 
     config_class = LCRRefinementConfig
@@ -486,13 +486,11 @@ class LCRClassifier(_LCRPreTrainedModel):
     and ``input_ids`` are encoded by it.
 
     Example:
-        ```python
         >>> import torch
         >>> from lcr_hub import LCRClassifier, LCRClassifierConfig
         >>> model = LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4))
         >>> model(hidden_states=torch.randn(2, 5, 8)).probabilities.shape
         torch.Size([2, 4])
-        ```
     """
 
     config_class = LCRClassifierConfig

@@ -5,12 +5,10 @@ refinement module (``refinement``). Nothing below this package imports it.
 from .heads import DETECTOR_MIXER_LEARNING_RATE, DETECTOR_MIXING_LAYERS, PAIR_LOSS_WEIGHT, copy_bert_layer, document_pair_targets, train_head
 from .runs import TrainingRun, train_detector, train_embedded_classifier
 
+# The public API; the hyper-parameter constants and copy_bert_layer stay importable for
+# scripts and tests.
 __all__ = [
-    "DETECTOR_MIXER_LEARNING_RATE",
-    "DETECTOR_MIXING_LAYERS",
-    "PAIR_LOSS_WEIGHT",
     "TrainingRun",
-    "copy_bert_layer",
     "document_pair_targets",
     "train_detector",
     "train_embedded_classifier",

@@ -11,13 +11,18 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from ..constants import ON_DUPLICATE_ERROR, ON_DUPLICATE_KEEP_FIRST
 from ..errors import LCRHubError
 from .runs import TrainingRun
 
 #: ``TrainingRun`` fields filled from the optional arguments some commands add.
 OPTIONAL_RUN_FIELDS = ("base", "base_revision", "dtype", "pooling", "max_steps", "warmup_steps", "save_every",
-                       "state_dir", "resume", "device_map")
+                       "state_dir", "resume", "device_map", "on_duplicate")
 PROGRAM = "python -m lcr_hub.training"
+#: The duplicate-id option, as ``lcr-hub evaluate`` and ``calibrate`` spell it (training sits above the CLI).
+KEEP_FIRST_DUPLICATE_FLAG = "--keep-first-duplicate"
+KEEP_FIRST_DUPLICATE_HELP = ("When an id repeats with different content, keep its first row and warn how many rows "
+                             "were dropped (default: refuse the data). For the original benchmark files, which repeat ids.")
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ def training_parser(description: str, default_output: str, prog: str | None = No
                         help="Rows whose documents all agree: extra negatives for the detector.")
     parser.add_argument("--report", nargs="+", default=(), metavar="NAME=PATH",
                         help="Named sets to measure and record, never trained on (e.g. natural=data/natural).")
+    parser.add_argument(KEEP_FIRST_DUPLICATE_FLAG, dest="on_duplicate", action="store_const",
+                        const=ON_DUPLICATE_KEEP_FIRST, default=ON_DUPLICATE_ERROR, help=KEEP_FIRST_DUPLICATE_HELP)
     parser.add_argument("--output", default=default_output, help=f"Checkpoint folder to write (default {default_output}).")
     parser.add_argument("--seed", type=int, default=42, help="Seed of the split, the initialisation and the batches.")
     parser.add_argument("--validation-fraction", type=float, default=0.2,
@@ -162,7 +169,7 @@ def build_parser(command: TrainingCommand, prog: str | None = None) -> argparse.
         ('out/refinement', 10, 50)
     """
     parser = training_parser(command.description, command.default_output, prog=prog,
-                             epilog=f"example:\n  {command.example}")
+                             epilog=f"example:\n  {command.example}" if command.example else None)
     if command.causal_base:
         add_base_arguments(parser)
         parser.add_argument("--pooling", choices=("mean", "documents"), default=None,
@@ -211,41 +218,66 @@ def run_from_args(args: argparse.Namespace, run_class: type[TrainingRun] = Train
     )
 
 
-def run_command(name: str, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+def run_training(command: TrainingCommand, argv: Sequence[str] | None = None, prog: str | None = None,
+                 train: Callable[[TrainingRun], dict | None] | None = None) -> int:
     """Parse a training command line, train, and print where the weights went (JSON).
 
     Args:
-        name: ``detector``, ``classifier`` or ``refinement``.
-        argv: The arguments after the command name (default ``sys.argv[1:]``).
-        prog: Program name shown in usage.
+        command: The command (see :data:`COMMANDS`).
+        argv: The options (default ``sys.argv[1:]``).
+        prog: Program name shown in usage and errors (default: argparse's, the script's name).
+        train: The training function (default: the command's).
 
     Returns:
-        The exit code: 0, or 2 on an lcr_hub error (printed to stderr).
+        The exit code: 0, or 2 on an lcr_hub error (bad data or checkpoint: one line on
+        stderr, no traceback, as ``lcr-hub`` prints it).
 
     Raises:
-        SystemExit: Bad arguments (argparse), or an unknown command name.
+        SystemExit: Bad arguments (argparse).
 
     Example:
-        >>> run_command("classifier", ["--help"])
+        >>> run_training(COMMANDS["classifier"], ["--help"])
         Traceback (most recent call last):
         SystemExit: 0
     """
     import sys
 
-    if name not in COMMANDS:
-        raise SystemExit(f"unknown training command {name!r}; choose one of {sorted(COMMANDS)}")
-    command = COMMANDS[name]
-    args = build_parser(command, prog=prog).parse_args(argv)
+    parser = build_parser(command, prog=prog)
+    args = parser.parse_args(argv)
     try:
-        metadata = command.trainer()(run_from_args(args, command.run_class()))
+        metadata = (train or command.trainer())(run_from_args(args, command.run_class()))
     except LCRHubError as error:
-        print(f"{prog or name}: error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     if metadata is None:  # a non-main process under `accelerate launch`
         return 0
     summary = {"output": args.output, "weights_sha256": metadata["weights_sha256"], "validation": metadata["validation"]}
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def run_command(name: str, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
+    """:func:`run_training` of the command called ``name`` (what ``scripts/train_*.py`` run).
+
+    Args:
+        name: ``detector``, ``classifier`` or ``refinement``.
+        argv: The options (default ``sys.argv[1:]``).
+        prog: Program name shown in usage and errors.
+
+    Returns:
+        The exit code.
+
+    Raises:
+        SystemExit: Bad arguments, or an unknown command name.
+
+    Example:
+        >>> run_command("classifier", ["--help"])
+        Traceback (most recent call last):
+        SystemExit: 0
+    """
+    if name not in COMMANDS:
+        raise SystemExit(f"unknown training command {name!r}; choose one of {sorted(COMMANDS)}")
+    return run_training(COMMANDS[name], argv, prog)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

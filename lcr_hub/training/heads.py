@@ -15,19 +15,18 @@ from ..models.modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
 
 
 #: Trainable blocks of the embedded detector, initialised from the encoder's blocks after
-#: ``layer_index``. With 0 (a head on frozen features) the detector learned the benchmark's
-#: templates: 0.70-0.74 accuracy on the natural set even with generated training data.
-#: Detectors on causal bases have none (their blocks are not BERT-style and large).
+#: ``layer_index``: a head on frozen features alone learns the benchmark's templates rather
+#: than conflicts (the runs: docs/history-code-notes.md). Detectors on causal bases have none
+#: (their blocks are not BERT-style and large).
 DETECTOR_MIXING_LAYERS = 1
 
-#: Peak learning rate of the mixing block. At 5e-5 (detector-minilm-v4) the block barely moved
-#: in 4 epochs: training loss 0.13 at the end, and 0.903 accuracy on generated rows of another
-#: seed, so it underfitted even its own kind of data. At 2e-4 the loss ends at 0.06-0.07.
+#: Peak learning rate of the mixing block: a lower one leaves the block underfitted even on
+#: its own kind of data (docs/history-code-notes.md).
 DETECTOR_MIXER_LEARNING_RATE = 2e-4
 
 #: Weight of the detector's pair loss (see ``train_head``'s ``pair_targets``) beside the
-#: per-example loss. With the mixer at 5e-5 it cost the benchmark (dev validation F1 0.964);
-#: at 2e-4, on the same data, natural accuracy 0.856 -> 0.866 and dev F1 0.993 -> 0.987.
+#: per-example loss: it helps natural rows at a small cost on the benchmark
+#: (docs/history-code-notes.md).
 PAIR_LOSS_WEIGHT = 0.2
 
 
@@ -136,13 +135,11 @@ def document_pair_targets(documents: Sequence[Mapping[str, str]]) -> torch.Tenso
         A ``(len(documents), len(documents))`` long tensor: 0 agree, 1 disagree, -1 unknown.
 
     Example:
-        ```python
         >>> from lcr_hub.training import document_pair_targets
         >>> document_pair_targets([{"text": "It opened in 1911.", "answer": "1911"},
         ...                        {"text": "It opened in 1914.", "answer": "1914"},
         ...                        {"text": "A fine old hall.", "answer": "1911"}]).tolist()
         [[0, 1, 0], [1, 0, -1], [0, -1, 0]]
-        ```
     """
     answers = [doc["answer"] for doc in documents]
     states = [bool(a.strip()) and a.strip().lower() in doc["text"].lower() for a, doc in zip(answers, documents)]

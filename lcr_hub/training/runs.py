@@ -22,12 +22,13 @@ from .._modules.provenance import command_line, file_digests, framework, hardwar
 from .._modules.seeding import seed_everything
 from ..cards import render_model_card
 from ..constants import (
-    LEVEL2ID,
     METADATA_NAME,
     MODEL_CARD_NAME,
+    ON_DUPLICATE_ERROR,
     SPLIT_ROLE,
     VALIDATION_SET,
     WEIGHTS_NAME,
+    level_by_code,
 )
 from ..data import (
     LCR_FEATURES,
@@ -83,6 +84,8 @@ class TrainingRun:
             on a causal LM, as the spec says).
         device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
             to spread a large base over the GPUs).
+        on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with
+            different content instead of refusing the data (see ``load_lcr_dataset``).
     """
 
     data: Sequence[str]
@@ -103,6 +106,7 @@ class TrainingRun:
     dtype: str | None = None
     pooling: str | None = None
     device_map: str | None = None
+    on_duplicate: str = ON_DUPLICATE_ERROR
 
 
 @dataclass
@@ -123,7 +127,7 @@ def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
     def load(paths: Sequence[str], role: str) -> datasets.Dataset:
         resolved = resolve_data_files(paths)
         files.extend({**digest, "role": role} for digest in file_digests(resolved))
-        return load_lcr_dataset(resolved)
+        return load_lcr_dataset(resolved, on_duplicate=run.on_duplicate)
 
     train_rows, validation_rows = train_validation_split(
         load(run.data, SPLIT_ROLE), validation_fraction=run.validation_fraction, seed=run.seed
@@ -283,12 +287,12 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     torch.manual_seed(run.seed)
     model = LCRClassifier(config)
     history = train_head(
-        model, train_features, [LEVEL2ID[row["conflict_level"]] for row in prepared.train], epochs=hyper["epochs"],
+        model, train_features, [level_by_code(row["conflict_level"]).id for row in prepared.train], epochs=hyper["epochs"],
         batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
         seed=run.seed, progress=run.progress,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
         features = encode_rows(prepared.encoder, rows, [prepared.layer], desc=f"Encoding {name}", **encode)
-        metrics[name] = classifier_metrics([LEVEL2ID[row["conflict_level"]] for row in rows], predict_head(model, features))
+        metrics[name] = classifier_metrics([level_by_code(row["conflict_level"]).id for row in rows], predict_head(model, features))
     return _finish(run, model, "classifier", prepared, metrics, history, hyper, len(prepared.train))
