@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     from lcr_hub.constants import DEFAULT_REPO_ID, DEFAULT_VARIANT, REGISTRY_ENV
     from lcr_hub.hub.publish import prepare_release_folder, publish_variant
     from lcr_hub.hub.registry import get_variant, list_variants, registry_path
-    from lcr_hub.hub.verify import check_folder
+    from lcr_hub.hub.verify import verify_folder
 
     if REPO not in Path(lcr_hub.__file__).resolve().parents:
         raise SystemExit(f"lcr_hub is imported from {lcr_hub.__file__}, not from {REPO}: the release would copy "
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             _, files = prepare_release_folder(source, probe, repo_id=newest.repo_id, subfolder=newest.subfolder,
                                               tag=newest.tag)
             if files == newest.files:  # the newest release already has these bytes: no new tag
-                if all(c.ok for c in check_folder(source, newest.files, rehash=True)):
+                if all(c.ok for c in verify_folder(source, newest.files, rehash=True)):
                     print(f"{name}: {source} is already the release {newest.tag} (commit {newest.commit}); skipped")
                 else:
                     releases.append((component, name, source, newest.tag, False))
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             hub.stop()
         loopback_hub.export_repo(served, new_archive)
     for component, name, _, tag, _ in releases:
-        bad = [c.line() for c in check_folder(prepared[component], get_variant(tag).files, rehash=True) if not c.ok]
+        bad = [c.line() for c in verify_folder(prepared[component], get_variant(tag).files, rehash=True) if not c.ok]
         if bad:
             raise SystemExit(f"{prepared[component]} differs from the release {tag} just registered:\n" + "\n".join(bad))
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         with staged_folder(source) as staging:
             for file in sorted(prepared[component].iterdir()):
                 shutil.copyfile(file, staging / file.name)
-        checks = check_folder(source, get_variant(tag).files, rehash=True)
+        checks = verify_folder(source, get_variant(tag).files, rehash=True)
         bad = [c.line() for c in checks if not c.ok]
         if bad:
             raise SystemExit(f"{source} is not the release {tag} after replacing it:\n" + "\n".join(bad))

@@ -19,7 +19,7 @@ from lcr_hub.constants import (CHECKPOINTS_ENV, CHECKSUMS_NAME, DEFAULT_VARIANT,
 from lcr_hub.errors import CheckpointError
 from lcr_hub.hub.loading import verify_variant
 from lcr_hub.hub.registry import PACKAGE_REGISTRY, get_variant, list_variants
-from lcr_hub.hub.verify import check_folder, folder_files
+from lcr_hub.hub.verify import folder_files, verify_folder
 
 SCRIPT = REPO / "scripts" / "release_embedded.py"
 COMPONENTS = ("detector", "classifier")
@@ -81,7 +81,7 @@ def test_release_script_makes_the_embedded_folders_the_released_bytes(copies, tm
         folder = copies["checkpoints"] / component
         assert f"published {folder} as tag {variant.tag}, commit {variant.commit}" in out
         assert set(folder_files(folder)) == set(variant.files) and CHECKSUMS_NAME in variant.files
-        assert [c.line() for c in check_folder(folder, variant.files, rehash=True) if not c.ok] == []
+        assert [c.line() for c in verify_folder(folder, variant.files, rehash=True) if not c.ok] == []
         assert (folder / WEIGHTS_NAME).read_bytes() == weights[component]  # released, not retrained
         for name, package_path in REMOTE_CODE_FILES.items():
             assert (folder / name).read_bytes() == (REPO / "lcr_hub" / package_path).read_bytes()
