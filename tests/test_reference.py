@@ -7,7 +7,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from lcr_hub.errors import CheckpointError
-from lcr_hub.checkpoint import default_checkpoint
+from lcr_hub.checkpoint import default_checkpoint, write_manifest
 from lcr_hub.cli import main
 from lcr_hub.constants import METADATA_NAME, REFERENCE_NAME
 from lcr_hub.evaluation.calibration import calibrate
@@ -76,11 +76,15 @@ def test_validate_in_bfloat16_uses_the_looser_tolerance():
 
 
 def _copy_with_metadata(source, target, **data_file):
-    """Copy a checkpoint folder, optionally changing its first recorded data file."""
+    """Copy a checkpoint folder, optionally changing its first recorded data file.
+
+    The edit is deliberate, so the copy's checksums.sha256 is rewritten (loading checks it).
+    """
     shutil.copytree(source, target)
     metadata = json.loads((target / METADATA_NAME).read_text())
     metadata["data"]["files"][0].update(data_file)
     (target / METADATA_NAME).write_text(json.dumps(metadata))
+    write_manifest(target)
     return target
 
 
@@ -101,6 +105,7 @@ def test_validate_reports_figure_drift_after_a_perturbed_weight(tiny_detector, t
     tensors = load_file(folder / "model.safetensors")
     tensors["fc2.bias"] = tensors["fc2.bias"] + 2.0  # every probability moves up
     save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    write_manifest(folder)  # a deliberate re-save (an unrecorded change is refused at load: test_checkpoint.py)
     [report] = validate_checkpoints([folder])
     calibration = report["calibration"]
     assert calibration["checked"] and not calibration["ok"] and not report["ok"]

@@ -44,8 +44,8 @@ def test_refinement_training_lowers_the_loss_and_resumes_to_the_same_weights(tin
     assert set(metadata) == EMBEDDED_METADATA_KEYS
     assert metadata["component"] == "refinement" and metadata["data"]["n_train_examples"] == 16
     folder = tmp_path / "a"
-    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors",
-                                                        "training_metadata.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "checksums.sha256", "config.json",  # its digests
+                                                        "model.safetensors", "training_metadata.json"]
     assert metadata["weights_sha256"] == sha256_file(folder / "model.safetensors")
     model = LCRRefinement.from_pretrained(folder)
     assert model.config.base_model_name_or_path == str(tiny_bases["llama"]) and model.config.layer_index == 2

@@ -116,8 +116,9 @@ def test_detector_training_writes_a_reproducible_checkpoint(tiny_training_data, 
                       consistent=[str(consistent)], progress=False)
     metadata = train_detector(run)
     folder = tmp_path / "a"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "README.md", "config.json", "model.safetensors", "reference_outputs.json", "training_metadata.json"
+    assert sorted(p.name for p in folder.iterdir()) == [  # checksums.sha256: every written folder carries its digests
+        "README.md", "checksums.sha256", "config.json", "model.safetensors", "reference_outputs.json",
+        "training_metadata.json",
     ]
     saved = json.loads((folder / "training_metadata.json").read_text())
     assert saved == json.loads(json.dumps(metadata))

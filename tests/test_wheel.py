@@ -24,6 +24,8 @@ from lcr_hub.constants import CHECKPOINTS_ENV, REGISTRY_ENV
 
 pytestmark = pytest.mark.slow
 
+#: The top-level packages the wheel holds (the library and the stdlib-only console-script launcher).
+PACKAGES = ("lcr_hub", "lcr_hub_cli")
 #: Environment variables that would point the installed package back at a checkout.
 CHECKOUT_VARIABLES = ("PYTHONPATH", CHECKPOINTS_ENV, REGISTRY_ENV)
 #: Files the wheel must carry besides the modules (package data).
@@ -65,7 +67,8 @@ def installed(tmp_path_factory) -> dict:
     """Build the wheel, install it into a fresh venv; return its python, env, cwd and probe output."""
     root = tmp_path_factory.mktemp("wheel")
     source = root / "src"  # a clean copy: no stale build/ or egg-info of the checkout goes in
-    shutil.copytree(REPO / "lcr_hub", source / "lcr_hub", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copyfile(REPO / name, source / name)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "dist"),

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import shutil
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from .._modules.atomic import staged_folder
-from ..checkpoint import default_checkpoint
+from ..checkpoint import default_checkpoint, read_checkpoint, retemper
 from .._modules.provenance import command_line, file_digests
-from ..cards import render_model_card
-from ..constants import CONFIG_NAME, METADATA_NAME, MODEL_CARD_NAME, ON_DUPLICATE_ERROR, REFERENCE_NAME, level_by_code
+from ..constants import ON_DUPLICATE_ERROR, level_by_code
 from ..data import build_detection_dataset, load_lcr_data, train_validation_split
 from ..errors import CheckpointError, DataError
 from ..pipeline import LCRPipeline
 from .metrics import calibration_errors
-from .reference import figures_temperature, write_reference
+from .reference import reference_record
 
 
 def negative_log_likelihood(logits: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> float:
@@ -146,27 +142,6 @@ def cross_fitted(logits: np.ndarray, targets: np.ndarray, groups: Sequence[str],
     }
 
 
-def _write_calibrated(source: Path, output: Path, model, encoder, record: dict) -> None:
-    """Copy ``source`` to ``output`` with ``model``'s (re-tempered) config and fresh references."""
-    with staged_folder(output) as staging:
-        for path in source.iterdir():
-            if path.is_file() and path.name != CONFIG_NAME:
-                shutil.copy2(path, staging / path.name)
-        model.config.save_pretrained(staging)
-        metadata_path = staging / METADATA_NAME
-        if metadata_path.is_file():
-            metadata = json.loads(metadata_path.read_text())
-            # The stored validation figures keep the temperature they were measured at.
-            record["validation_temperature"] = figures_temperature(metadata)
-            metadata["config"]["calibration_temperature"] = record["temperature"]
-            metadata["calibration"] = record
-            metadata_path.write_text(json.dumps(metadata, indent=2) + "\n")
-            (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
-        if (staging / REFERENCE_NAME).is_file():
-            # The stored probabilities depend on the temperature: recompute them.
-            write_reference(staging, model, encoder)
-
-
 def calibrate(
     data: Sequence[str | os.PathLike],
     output: str | os.PathLike,
@@ -186,7 +161,8 @@ def calibrate(
     The detector's temperature is fitted on every conflicting row and its consistent twin,
     the classifier's on the conflicting rows. Weights are copied unchanged; only
     ``calibration_temperature`` in ``config.json`` changes, and the metadata gains a
-    ``calibration`` record (data digests, before/after NLL, ECE and MCE, the command).
+    ``calibration`` record (data digests, before/after NLL, ECE and MCE, the command); each copy
+    is written by :func:`lcr_hub.checkpoint.retemper` (with its own ``checksums.sha256``).
 
     Args:
         data: LCR files or folders.
@@ -264,5 +240,8 @@ def calibrate(
             "command": command_line(),
         }
         model.config.calibration_temperature = temperature
-        _write_calibrated(source, output / name, model, pipeline.encoder, records[name])
+        # The stored reference probabilities depend on the temperature: recompute them.
+        has_reference = read_checkpoint(source).reference is not None
+        retemper(source, output / name, temperature, records[name],
+                 reference=reference_record(model, pipeline.encoder) if has_reference else None)
     return records

@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .._modules.atomic import atomic_path
 from ..constants import CONFLICT_LEVELS
 
 
@@ -88,9 +89,9 @@ def confusion_matrix_plot(matrix: Sequence[Sequence[int]], path: str | os.PathLi
 
 def _save(fig, path: str | os.PathLike, plt) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as temp:  # a unique name: concurrent evaluations may plot to one folder
+            fig.savefig(temp, dpi=100)
+    finally:
+        plt.close(fig)
     return path

@@ -11,7 +11,6 @@ them with the stored ones.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Sequence
@@ -30,6 +29,7 @@ from ..data import (
     load_lcr_dataset,
     train_validation_split,
 )
+from ..checkpoint import CheckpointMetadata, read_checkpoint, read_metadata
 from ..errors import CheckpointError
 from .._hashing import sha256_file
 from ..encoding.features import BaseEncoder, load_encoder
@@ -93,14 +93,14 @@ class _SharedStates:
         )
 
 
-def figures_temperature(metadata: dict) -> float:
+def figures_temperature(metadata: CheckpointMetadata | dict) -> float:
     """The temperature the stored ``validation`` figures were measured at.
 
     Training measures them at its config's temperature; ``lcr-hub calibrate`` changes the
     temperature but not those figures, and records the one they belong to.
 
     Args:
-        metadata: A checkpoint's ``training_metadata.json``.
+        metadata: A checkpoint's training metadata (typed, or its JSON as a dict).
 
     Returns:
         The temperature.
@@ -110,6 +110,8 @@ def figures_temperature(metadata: dict) -> float:
         ...                      "calibration": {"before": {"temperature": 1.0}}})
         1.0
     """
+    if isinstance(metadata, CheckpointMetadata):
+        return metadata.figures_temperature
     calibration = metadata.get("calibration")
     if calibration:
         return float(calibration.get("validation_temperature", calibration["before"]["temperature"]))
@@ -122,7 +124,7 @@ def _candidates(recorded: str, folder: Path) -> list[Path]:
     return [base / path for base in bases if (base / path).is_file()]
 
 
-def _held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.Dataset | None, str | None]:
+def _held_out_rows(folder: str | os.PathLike, metadata: CheckpointMetadata) -> tuple[datasets.Dataset | None, str | None]:
     """The validation part of a training run's split, if its data files are here unchanged.
 
     The metadata records the split files (role ``train+validation``) with their sha256, and
@@ -131,49 +133,48 @@ def _held_out_rows(folder: str | os.PathLike, metadata: dict) -> tuple[datasets.
 
     Args:
         folder: The checkpoint folder.
-        metadata: Its ``training_metadata.json``.
+        metadata: Its training metadata.
 
     Returns:
         ``(rows, None)``, or ``(None, why)`` when a file is missing or differs.
 
     Example:
-        >>> import json
-        >>> from lcr_hub.checkpoint import default_checkpoint
+        >>> from lcr_hub.checkpoint import default_checkpoint, read_metadata
         >>> folder = default_checkpoint("detector")
-        >>> rows, why = _held_out_rows(folder, json.loads((folder / "training_metadata.json").read_text()))
+        >>> rows, why = _held_out_rows(folder, read_metadata(folder))
         >>> len(rows) if rows is not None else why  # 270 with ../shared/data/lcr-bench beside the repo
         270
     """
     folder = Path(folder)
-    records = [f for f in metadata.get("data", {}).get("files", []) if f.get("role") == SPLIT_ROLE]
+    records = metadata.data.files_with_role(SPLIT_ROLE)
     if not records:
         return None, f"{METADATA_NAME} records no '{SPLIT_ROLE}' data files"
     paths = []
     for record in records:
-        found = _candidates(record["path"], folder)
+        found = _candidates(record.path, folder)
         if not found:
             return None, (
-                f"training data {record['path']} (recorded in {METADATA_NAME}) is not under the current folder "
+                f"training data {record.path} (recorded in {METADATA_NAME}) is not under the current folder "
                 "or a folder above the checkpoint; run from the folder training ran in to check these figures too"
             )
         digests = {path: sha256_file(path) for path in found}
-        matching = [path for path, digest in digests.items() if digest == record["sha256"]]
+        matching = [path for path, digest in digests.items() if digest == record.sha256]
         if not matching:
             return None, (
-                f"{found[0]} has sha256 {digests[found[0]]}, but {METADATA_NAME} records {record['sha256']}: "
+                f"{found[0]} has sha256 {digests[found[0]]}, but {METADATA_NAME} records {record.sha256}: "
                 "it is not the data the stored figures were measured on"
             )
         paths.append(matching[0])
-    split = metadata["data"]["split"]
+    split = metadata.data.split
     rows = load_lcr_dataset(paths)
-    return train_validation_split(rows, validation_fraction=split["validation_fraction"], seed=split["seed"])[1], None
+    return train_validation_split(rows, validation_fraction=split.validation_fraction, seed=split.seed)[1], None
 
 
-def _recompute_figures(model, metadata: dict, rows: datasets.Dataset, states: _SharedStates, dtype: str) -> dict:
+def _recompute_figures(model, metadata: CheckpointMetadata, rows: datasets.Dataset, states: _SharedStates, dtype: str) -> dict:
     """Recompute the stored calibration figures of ``model`` on its validation rows."""
-    component = metadata["component"]
-    stored = metadata["validation"][VALIDATION_SET]
-    temperature = figures_temperature(metadata)
+    component = metadata.component
+    stored = metadata.validation[VALIDATION_SET]
+    temperature = metadata.figures_temperature
     trained_temperature, model.config.calibration_temperature = model.config.calibration_temperature, temperature
     try:
         if component == "detector":
@@ -206,16 +207,17 @@ def _recompute_figures(model, metadata: dict, rows: datasets.Dataset, states: _S
     }
 
 
-def write_reference(folder: str | os.PathLike, model, encoder: BaseEncoder) -> dict:
-    """Write ``reference_outputs.json`` for a trained model into its folder."""
+def reference_record(model, encoder: BaseEncoder) -> dict:
+    """The reference outputs of a trained model (what ``reference_outputs.json`` holds).
+
+    Pass them to :func:`lcr_hub.checkpoint.write_checkpoint` or :func:`lcr_hub.checkpoint.retemper`.
+    """
     examples = reference_examples()
-    record = {
+    return {
         "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
         "inputs": examples,
         "outputs": _compute_outputs(model, encoder, examples).tolist(),
     }
-    (Path(folder) / REFERENCE_NAME).write_text(json.dumps(record, indent=1) + "\n")
-    return record
 
 
 #: What `lcr-hub validate` and CalibrationValidator say on drift, with the fix.
@@ -229,13 +231,13 @@ DRIFT_MESSAGE = (
 
 
 def _read_reference(folder: Path) -> dict:
-    path = folder / REFERENCE_NAME
-    if not path.is_file():
+    reference = read_checkpoint(folder).reference
+    if reference is None:
         raise CheckpointError(
-            f"{path} is missing: only checkpoints written by lcr_hub's training scripts carry "
+            f"{folder / REFERENCE_NAME} is missing: only checkpoints written by lcr_hub's training scripts carry "
             "reference outputs. Retrain, or evaluate the folder with `lcr-hub evaluate` instead."
         )
-    return json.loads(path.read_text())
+    return reference
 
 
 def _reference_folder(model) -> Path:
@@ -375,11 +377,10 @@ def format_validation(reports: Sequence[dict]) -> str:
 
 
 def _validate_figures(folder: Path, model, states: _SharedStates, dtype: str) -> dict:
-    metadata_path = folder / METADATA_NAME
-    if not metadata_path.is_file():
+    metadata = read_metadata(folder)
+    if metadata is None:
         return {"checked": False, "reason": f"no {METADATA_NAME}: no stored figures to compare with"}
-    metadata = json.loads(metadata_path.read_text())
-    if VALIDATION_SET not in metadata.get("validation", {}):
+    if VALIDATION_SET not in metadata.validation:
         return {"checked": False, "reason": f"{METADATA_NAME} stores no '{VALIDATION_SET}' figures"}
     rows, reason = _held_out_rows(folder, metadata)
     if rows is None:

@@ -70,7 +70,7 @@ def load_variant(name_or_tag: str, **kwargs: Any):
     """
     from transformers import AutoModel
 
-    import lcr_hub  # noqa: F401  (registers the LCR classes with AutoModel)
+    # AutoModel knows the LCR classes: importing lcr_hub.hub ran lcr_hub/__init__.py, which registers them.
 
     v = get_variant(name_or_tag)
     return AutoModel.from_pretrained(v.repo_id, subfolder=v.subfolder, revision=v.commit, require_pinned=True, **kwargs)

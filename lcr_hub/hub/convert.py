@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from .._modules.atomic import staged_folder
+from ..checkpoint import write_checkpoint
 from ..models.configuration_lcr import LCRDetectorConfig, LCRRefinementConfig
 from ..errors import CheckpointError
 from ..models.modeling_lcr import LCRDetector, LCRRefinement
@@ -78,7 +78,7 @@ def convert_legacy_checkpoint(
     base_model_name_or_path: str | None = None,
     layer_index: int | None = None,
 ) -> Path:
-    """Write a ``from_pretrained`` folder (``config.json`` + ``model.safetensors``) from a legacy file.
+    """Write a ``from_pretrained`` folder (``config.json``, ``model.safetensors``, ``checksums.sha256``) from a legacy file.
 
     Args:
         path: The legacy ``.pt`` state dict.
@@ -124,6 +124,5 @@ def convert_legacy_checkpoint(
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as error:
         raise CheckpointError(f"{path}: shapes are inconsistent with one {model_class.__name__}: {error}") from None
-    with staged_folder(output) as staging:
-        model.save_pretrained(staging)
+    write_checkpoint(output, model, None)  # config, weights and checksums.sha256; no training metadata to record
     return Path(output)

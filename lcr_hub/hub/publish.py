@@ -9,7 +9,6 @@ the registry.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -21,13 +20,12 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 from ..cards import render_model_card
+from ..checkpoint import folder_files, prepare_release, read_checkpoint
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
-from ..constants import CONFIG_NAME, DEFAULT_REPO_ID, METADATA_NAME, MODEL_CARD_NAME, REMOTE_CODE_FILES, WEIGHTS_NAME
+from ..constants import CONFIG_NAME, DEFAULT_REPO_ID, METADATA_NAME, REMOTE_CODE_FILES, WEIGHTS_NAME
 from ..errors import PublishError
-from .._modules.atomic import staged_folder
 from .loading import _is_pickle
 from .registry import COMMIT_RE, FileDigest, Variant, add_variant, list_variants, registry_path
-from .verify import folder_files, write_manifest
 
 #: model_type -> (config class name, model class name) for the ``auto_map`` of remote code.
 AUTO_MAP_CLASSES = {
@@ -96,6 +94,8 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
 
     Raises:
         PublishError: A required file is missing, or the folder holds pickle files.
+        IntegrityError: A file differs from the digest the folder records (its
+            ``checksums.sha256`` or ``weights_sha256``): damaged bytes are never published.
 
     Example:
         >>> import tempfile
@@ -108,12 +108,12 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
     missing = [name for name in (CONFIG_NAME, WEIGHTS_NAME, METADATA_NAME) if not (source / name).is_file()]
     if missing:
         raise PublishError(f"{source} lacks {missing}: publish a folder written by a training run (scripts/train_*.py).")
-    names = folder_files(source)
-    pickles = [name for name in names if _is_pickle(name)]
+    pickles = [name for name in folder_files(source) if _is_pickle(name)]
     if pickles:
         raise PublishError(f"{source} holds pickle files {pickles}; publish safetensors only (remove them).")
-    config = json.loads((source / CONFIG_NAME).read_text())
-    model_type = config.get("model_type")
+    checkpoint = read_checkpoint(source)
+    config = dict(checkpoint.config)
+    model_type = checkpoint.model_type
     if model_type not in AUTO_MAP_CLASSES:
         raise PublishError(f"{source / CONFIG_NAME}: model_type {model_type!r} is not one of {sorted(AUTO_MAP_CLASSES)}.")
     config_class, model_class = AUTO_MAP_CLASSES[model_type]
@@ -122,18 +122,9 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
     prefix = f"{subfolder.strip('/')}/" if subfolder.strip("/") else ""
     config["auto_map"] = {"AutoConfig": f"{prefix}configuration_lcr.{config_class}",
                           "AutoModel": f"{prefix}modeling_lcr.{model_class}"}
-    metadata = json.loads((source / METADATA_NAME).read_text())
-    card = render_model_card(metadata) + _loading_section(repo_id, subfolder, tag)
-    regenerated = {CONFIG_NAME, MODEL_CARD_NAME, *REMOTE_CODE_FILES}
-    with staged_folder(output) as staging:
-        for name in names:
-            if name not in regenerated and "/" not in name and not name.startswith("."):
-                shutil.copyfile(source / name, staging / name)
-        for name, package_path in REMOTE_CODE_FILES.items():
-            shutil.copyfile(PACKAGE_DIR / package_path, staging / name)
-        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        (staging / MODEL_CARD_NAME).write_text(card)
-        digests = write_manifest(staging)
+    card = render_model_card(checkpoint.metadata.to_dict()) + _loading_section(repo_id, subfolder, tag)
+    remote_code = {name: PACKAGE_DIR / package_path for name, package_path in REMOTE_CODE_FILES.items()}
+    digests = prepare_release(source, output, config=config, card=card, extra_files=remote_code)
     return model_type, digests
 
 

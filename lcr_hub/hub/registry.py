@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .._hashing import FileDigest
+from .._modules.atomic import atomic_write
 from ..constants import REGISTRY_ENV
 from ..errors import CheckpointError, PublishError
 
@@ -21,19 +23,6 @@ from ..errors import CheckpointError, PublishError
 PACKAGE_REGISTRY = Path(__file__).with_name("registry.json")
 _REGISTRY_FORMAT = 1
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass(frozen=True)
-class FileDigest:
-    """The pinned digest of one file of a variant.
-
-    Args:
-        sha256: Lowercase hex sha256 of the file's bytes.
-        size: Size in bytes.
-    """
-
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -157,9 +146,7 @@ def add_variant(variant: Variant) -> Path:
     if any(v.repo_id == variant.repo_id and v.tag == variant.tag for v in variants):
         raise PublishError(f"{path} already has a release tagged {variant.tag!r} for {variant.repo_id}.")
     payload = {"format": _REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(payload, indent=2) + "\n")  # a unique temporary name: concurrent publishers
     return path
 
 

@@ -9,10 +9,11 @@ from typing import Mapping
 
 import json
 
-from ..constants import CHECKSUMS_NAME, METADATA_NAME, SHA256_HEX, WEIGHTS_NAME
+from ..constants import METADATA_NAME, WEIGHTS_NAME
 from ..errors import CheckpointError
 from .. import _hashing as stamps
 from .._hashing import sha256_file
+from ..checkpoint import folder_files, read_manifest, write_manifest  # noqa: F401 (re-exported; checkpoint.py owns the format)
 from .registry import FileDigest
 
 
@@ -47,12 +48,6 @@ class FileCheck:
             "unexpected": f"not pinned (sha256 {self.actual})",
         }[self.status]
         return f"{self.status.upper() if not self.ok else 'ok':<10} {self.name}  {detail}"
-
-
-def folder_files(folder: str | os.PathLike) -> list[str]:
-    """Every file under ``folder`` as a sorted list of '/'-separated relative paths."""
-    folder = Path(folder)
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())  # follows links
 
 
 def verify_folder(
@@ -101,49 +96,6 @@ def verify_folder(
         else:
             checks.append(FileCheck(name, "ok", pinned.sha256, actual))
     return checks
-
-
-def write_manifest(folder: str | os.PathLike) -> dict[str, FileDigest]:
-    """Write ``checksums.sha256`` (``sha256sum`` format) for every other file of ``folder``.
-
-    Returns:
-        The digest and size of every file of the folder, the manifest included (it does
-        not list itself).
-    """
-    folder = Path(folder)
-    digests = {
-        name: FileDigest(sha256_file(folder / name), (folder / name).stat().st_size)
-        for name in folder_files(folder)
-        if name != CHECKSUMS_NAME
-    }
-    manifest = folder / CHECKSUMS_NAME
-    manifest.write_text("".join(f"{d.sha256}  {name}\n" for name, d in digests.items()))
-    return {**digests, CHECKSUMS_NAME: FileDigest(sha256_file(manifest), manifest.stat().st_size)}
-
-
-def read_manifest(folder: str | os.PathLike) -> dict[str, FileDigest] | None:
-    """The digests listed in ``folder/checksums.sha256``.
-
-    Returns:
-        Relative path -> digest (size -1: unknown), or None when the folder has no manifest.
-
-    Raises:
-        CheckpointError: A line is not ``<64 hex>  <path>``.
-    """
-    path = Path(folder) / CHECKSUMS_NAME
-    if not path.is_file():
-        return None
-    digests: dict[str, FileDigest] = {}
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        digest, sep, name = line.partition("  ")
-        if not sep or not SHA256_HEX.fullmatch(digest) or not name:
-            raise CheckpointError(
-                f"{path}:{number}: expected '<64 lowercase hex digits>  <file name>' (sha256sum format), got {line!r}."
-            )
-        digests[name.lstrip("*")] = FileDigest(digest, -1)
-    return digests
 
 
 def evict(path: str | os.PathLike) -> None:

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ..constants import ON_DUPLICATE_ERROR, ON_DUPLICATE_KEEP_FIRST
+from lcr_hub_cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION
+
 from ..errors import LCRHubError
 from .runs import TrainingRun
 
@@ -19,10 +20,6 @@ from .runs import TrainingRun
 OPTIONAL_RUN_FIELDS = ("base", "base_revision", "dtype", "pooling", "max_steps", "warmup_steps", "save_every",
                        "state_dir", "resume", "device_map", "on_duplicate")
 PROGRAM = "python -m lcr_hub.training"
-#: The duplicate-id option, as ``lcr-hub evaluate`` and ``calibrate`` spell it (training sits above the CLI).
-KEEP_FIRST_DUPLICATE_FLAG = "--keep-first-duplicate"
-KEEP_FIRST_DUPLICATE_HELP = ("When an id repeats with different content, keep its first row and warn how many rows "
-                             "were dropped (default: refuse the data). For the original benchmark files, which repeat ids.")
 
 
 @dataclass(frozen=True)
@@ -120,8 +117,7 @@ def training_parser(description: str, default_output: str, prog: str | None = No
                         help="Rows whose documents all agree: extra negatives for the detector.")
     parser.add_argument("--report", nargs="+", default=(), metavar="NAME=PATH",
                         help="Named sets to measure and record, never trained on (e.g. natural=data/natural).")
-    parser.add_argument(KEEP_FIRST_DUPLICATE_FLAG, dest="on_duplicate", action="store_const",
-                        const=ON_DUPLICATE_KEEP_FIRST, default=ON_DUPLICATE_ERROR, help=KEEP_FIRST_DUPLICATE_HELP)
+    parser.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)  # as lcr-hub evaluate spells it
     parser.add_argument("--output", default=default_output, help=f"Checkpoint folder to write (default {default_output}).")
     parser.add_argument("--seed", type=int, default=42, help="Seed of the split, the initialisation and the batches.")
     parser.add_argument("--validation-fraction", type=float, default=0.2,

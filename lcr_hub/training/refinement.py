@@ -30,6 +30,7 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from .._modules.atomic import staged_folder
+from ..checkpoint import write_manifest
 from .._modules.hooks import LCRHooks, hooked_block
 from .._modules.placement import execution_device
 from ..models.configuration_lcr import LCRRefinementConfig
@@ -198,6 +199,7 @@ def _save_state(folder: Path, refinement: LCRRefinement, optimizer, step: int, h
         record = {"step": step, "loss_history": history, "fingerprint": fingerprint,
                   "param_groups": state["param_groups"]}
         (staging / TRAINER_STATE_NAME).write_text(json.dumps(record, indent=1) + "\n")
+        write_manifest(staging)  # resuming loads the state through from_pretrained, which checks it
 
 
 def _load_state(folder: Path, fingerprint: dict) -> tuple[LCRRefinement, dict, int, list[float]]:

@@ -9,27 +9,16 @@ sha256.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import datasets
 import torch
 
-from .._hashing import sha256_file
-from .._modules.atomic import staged_folder
 from .._modules.provenance import command_line, file_digests, framework, hardware
 from .._modules.seeding import seed_everything
-from ..cards import render_model_card
-from ..constants import (
-    METADATA_NAME,
-    MODEL_CARD_NAME,
-    ON_DUPLICATE_ERROR,
-    SPLIT_ROLE,
-    VALIDATION_SET,
-    WEIGHTS_NAME,
-    level_by_code,
-)
+from ..checkpoint import CheckpointMetadata, DataFile, DataSplit, TrainingData, write_checkpoint
+from ..constants import ON_DUPLICATE_ERROR, SPLIT_ROLE, VALIDATION_SET, level_by_code
 from ..data import (
     LCR_FEATURES,
     build_detection_dataset,
@@ -41,7 +30,7 @@ from ..encoding.batches import encode_rows, predict_head
 from ..encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
 from ..errors import ConfigError
 from ..evaluation.metrics import classifier_metrics, detector_metrics
-from ..evaluation.reference import write_reference
+from ..evaluation.reference import reference_record
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
 from .heads import (
@@ -163,29 +152,27 @@ def _detection_examples(rows: list[dict]) -> list[dict]:
 
 def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics: dict, history: list[float],
             hyper: dict, n_train: int) -> dict:
-    with staged_folder(run.output) as staging:
-        model.save_pretrained(staging)
-        metadata = {
-            "component": component,
-            "command": command_line(),
-            "seed": run.seed,
-            "config": model.config.to_dict(),
-            "training": {**hyper, "loss_history": history},
-            "data": {
-                "files": prepared.files,
-                "split": {"by": "id", "stratified_by": "conflict_level", "validation_fraction": run.validation_fraction, "seed": run.seed},
-                "n_train_examples": n_train,
-            },
-            "framework": framework(),
-            "hardware": hardware(prepared.encoder.device),
-            "validation": metrics,
-            "weights_sha256": sha256_file(staging / WEIGHTS_NAME),
-        }
-        (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
-        (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata))
-        if isinstance(model, (LCRDetector, LCRClassifier)):  # probabilities to pin; the refinement has none
-            write_reference(staging, model, prepared.encoder)
-    return metadata
+    """Write ``run.output`` through :func:`lcr_hub.checkpoint.write_checkpoint`; return the metadata as a dict."""
+    metadata = CheckpointMetadata(
+        component=component,
+        command=command_line(),
+        seed=run.seed,
+        config=model.config.to_dict(),
+        training={**hyper, "loss_history": history},
+        data=TrainingData(
+            files=[DataFile(**f) for f in prepared.files],
+            split=DataSplit(by="id", stratified_by="conflict_level", validation_fraction=run.validation_fraction,
+                            seed=run.seed),
+            n_train_examples=n_train,
+        ),
+        framework=framework(),
+        hardware=hardware(prepared.encoder.device),
+        validation=metrics,
+    )
+    # Probabilities to pin for the detector and classifier; the refinement has none.
+    reference = reference_record(model, prepared.encoder) if isinstance(model, (LCRDetector, LCRClassifier)) else None
+    write_checkpoint(run.output, model, metadata, reference=reference)
+    return metadata.to_dict()
 
 
 def train_detector(run: TrainingRun) -> dict:
