@@ -345,38 +345,46 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
 
 def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,
                    cache_dir: str | os.PathLike | None = None) -> tuple[Path, list[FileCheck]]:
-    """Re-hash a released variant's files (a local folder, or its copy in the Hugging Face cache).
+    """Re-hash a released variant's files (a local folder, the embedded copy, or the Hugging Face cache).
 
     Nothing is downloaded and nothing is removed: this only reports. Every byte is read
     (``lcr-hub verify``): verification stamps are not used.
 
     Args:
         name_or_tag: A variant name or release tag from the registry.
-        folder: A local copy to check; default: the cached snapshot at the release commit.
+        folder: A local copy to check. Default: the embedded checkpoint folder when it is
+            this release (``detector/minilm`` and ``classifier/minilm``: checked offline),
+            else the cached snapshot at the release commit.
         cache_dir: The Hugging Face cache (default ``HF_HUB_CACHE``).
 
     Returns:
         The folder checked and one :class:`FileCheck` per file.
 
     Raises:
-        CheckpointError: Unknown variant, or the release is not in the cache.
+        CheckpointError: Unknown variant, or the release is neither embedded nor in the cache.
 
     Example:
         >>> folder, checks = verify_variant("detector/minilm")  # doctest: +SKIP
         >>> all(c.ok for c in checks)  # doctest: +SKIP
         True
     """
-    from .registry import get_variant
+    from .registry import BYTECODE_CACHE, embedded_component, embedded_release_folder, get_variant
 
     variant = get_variant(name_or_tag)
     if folder is None:
+        folder = embedded_release_folder(variant)
+    if folder is None:
+        component = embedded_component(variant)
+        embedded = f"the embedded {component} folder is another release, and " if component else ""
         try:
             snapshot = snapshot_download(variant.repo_id, revision=variant.commit, cache_dir=cache_dir,
                                          local_files_only=True, allow_patterns=[f"{variant.subfolder}/*"])
         except _DOWNLOAD_ERRORS as error:
             raise CheckpointError(
-                f"{variant.name} ({variant.repo_id}@{variant.commit}) is not in the Hugging Face cache ({error}). "
-                f"Download it first (lcr_hub.hub.load_variant({variant.name!r})) or pass --folder."
+                f"{variant.name} ({variant.repo_id}@{variant.commit}): {embedded}it is not in the Hugging Face cache "
+                f"({error}). Download it first (lcr_hub.hub.load_variant({variant.tag!r})) or pass --folder."
             ) from None
         folder = Path(snapshot) / variant.subfolder
-    return Path(folder), verify_folder(folder, variant.files, rehash=True)
+    checks = verify_folder(folder, variant.files, rehash=True)
+    # Bytecode that Python (pip, on install) writes beside the remote-code files is not release content.
+    return Path(folder), [c for c in checks if not (c.status == "unexpected" and BYTECODE_CACHE in c.name.split("/"))]

@@ -148,3 +148,68 @@ def add_variant(variant: Variant) -> Path:
     payload = {"format": _REGISTRY_FORMAT, "variants": [v.to_dict() for v in [*variants, variant]]}
     atomic_write(path, json.dumps(payload, indent=2) + "\n")  # a unique temporary name: concurrent publishers
     return path
+
+
+# The embedded checkpoints as releases (imported here, not at the top: the registry itself
+# needs neither hashing nor the checkpoint location).
+
+#: Python's bytecode folder: an installed package's embedded folders get one beside their
+#: remote-code files (pip compiles every module it installs); it is never part of a release.
+BYTECODE_CACHE = "__pycache__"
+
+
+def embedded_component(variant: Variant) -> str | None:
+    """The embedded component a variant is released as, if any.
+
+    The embedded checkpoints (``lcr_hub/checkpoints/<component>``) are released as
+    ``<component>/minilm``.
+
+    Args:
+        variant: A registry entry.
+
+    Returns:
+        ``"detector"`` or ``"classifier"`` for those variants, else None.
+
+    Example:
+        >>> embedded_component(get_variant("detector/minilm"))
+        'detector'
+        >>> embedded_component(Variant("detector/deberta", "lcr_detector", "o/r", "detector/deberta", "t", "0" * 40))
+    """
+    from ..constants import DEFAULT_VARIANT
+
+    component, _, name = variant.name.partition("/")
+    return component if name == DEFAULT_VARIANT else None
+
+
+def embedded_release_folder(variant: Variant) -> Path | None:
+    """The embedded checkpoint folder, when it is this release.
+
+    It is, when its ``checksums.sha256`` has the digest and size the registry pins for the
+    release (the manifest lists every other file's digest, so it names one release). Only
+    the manifest is hashed here; the other files are for the caller to check.
+
+    Args:
+        variant: A registry entry.
+
+    Returns:
+        The folder (under ``$LCR_HUB_CHECKPOINTS`` or the package's checkpoints), or None
+        when the variant is not embedded or the embedded folder is another release (or none).
+
+    Example:
+        >>> folder = embedded_release_folder(get_variant("detector/minilm"))
+        >>> folder is None or folder.name == "detector"
+        True
+    """
+    from .._hashing import sha256_file
+    from ..checkpoint import checkpoints_root
+    from ..constants import CHECKSUMS_NAME
+
+    component = embedded_component(variant)
+    pinned = variant.files.get(CHECKSUMS_NAME)
+    if component is None or pinned is None:
+        return None
+    folder = checkpoints_root() / component
+    manifest = folder / CHECKSUMS_NAME
+    if not manifest.is_file() or manifest.stat().st_size != pinned.size or sha256_file(manifest) != pinned.sha256:
+        return None
+    return folder
