@@ -21,7 +21,7 @@ def test_shipped_cards_match_their_metadata(component):
     folder = REPO / "lcr_hub" / "checkpoints" / component
     metadata = json.loads((folder / "training_metadata.json").read_text())
     card = (folder / "README.md").read_text()
-    assert card == render_model_card(metadata)
+    assert card.startswith(render_model_card(metadata))  # a released card adds its loading section
     meta = _front_matter(card)
     assert meta["license"] == "cc-by-sa-4.0"
     assert meta["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"

@@ -118,6 +118,7 @@ def test_perturbed_weight_is_drift_and_strict_raises(checkpoints, capsys):
     save_file(tensors, checkpoints / "detector" / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(IntegrityError):
         LCRModelLoader(checkpoint_dir=checkpoints).load_detector()
+    (checkpoints / "detector" / "checksums.sha256").unlink(missing_ok=True)  # the recorded digests would refuse it first
     with pytest.warns(UserWarning, match="Calibration drift detected"):
         LCRModelLoader(checkpoint_dir=checkpoints, verify_integrity=False).load_detector()
     with pytest.raises(CalibrationDriftError, match="Calibration drift detected"):

@@ -102,8 +102,9 @@ def test_publish_one_commit_tag_registry_then_load_by_sha_and_verify(hub_env, lo
 
 
 @pytest.mark.hub
-def test_verify_reports_a_corrupted_cached_file_and_exits_1(hub_env, capsys):
+def test_verify_reports_a_corrupted_cached_file_and_exits_1(hub_env, capsys, monkeypatch, tmp_path):
     hub_env()
+    monkeypatch.setenv("LCR_HUB_CHECKPOINTS", str(tmp_path / "none"))  # verify the cached copy, not the embedded one
     variant = get_variant("detector/minilm")
     from lcr_hub import LCRDetector
 
