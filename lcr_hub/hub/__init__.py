@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loading import VerifiedSource, fetch_verified
+from .loading import VerifiedSource, fetch_verified, verified_snapshot
 from .registry import FileDigest, Variant, get_variant, list_variants, registry_path
 from .verify import FileCheck, check_folder
 
@@ -77,4 +77,5 @@ __all__ = [
     "list_variants",
     "load_variant",
     "registry_path",
+    "verified_snapshot",
 ]

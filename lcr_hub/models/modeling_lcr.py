@@ -133,14 +133,18 @@ class _LCRPreTrainedModel(PreTrainedModel):
             where = f"{where}/{kwargs['subfolder']}"
         source = None
         resolve_verified = _LCRPreTrainedModel.source_resolver or _installed_resolver()
-        if resolve_verified is not None:
-            source = resolve_verified(pretrained_model_name_or_path, kwargs)
-            pretrained_model_name_or_path = source.path
-        kwargs["use_safetensors"] = True
         # Mismatched shapes are collected (not raised by transformers) so that the error
         # below can name every bad tensor; the model is never returned in that case.
         kwargs["ignore_mismatched_sizes"] = True
         try:
+            if resolve_verified is not None:
+                source = resolve_verified(pretrained_model_name_or_path, kwargs)
+                pretrained_model_name_or_path = source.path
+            if hasattr(source, "load"):  # built from the checked bytes, shapes checked before allocation
+                kwargs["config"], kwargs["state_dict"] = source.load(cls, kwargs)
+                pretrained_model_name_or_path = None
+            else:
+                kwargs["use_safetensors"] = True
             model, info = super().from_pretrained(
                 pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs
             )
@@ -162,8 +166,8 @@ class _LCRPreTrainedModel(PreTrainedModel):
             problems.append(
                 f"tensor '{name}' has shape {tuple(found)} but the config implies {tuple(expected)}"
             )
-        if source is not None and source.repo_id is not None:
-            model.name_or_path = model.config._name_or_path = source.repo_id
+        if source is not None:
+            model.name_or_path = model.config._name_or_path = source.repo_id or os.fspath(source.path)
             model.config._commit_hash = source.commit
         # The verified local folder the weights came from (for a Hub repo, its cached copy):
         # `lcr-hub validate` and CalibrationValidator read the reference outputs beside them.
