@@ -249,6 +249,7 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
         ['model.safetensors']
+
         ```
     """
     folder = Path(folder)
