@@ -54,6 +54,7 @@ from .verify import (
     read_once,
     recorded_digests,
     safetensors_header,
+    tensors_from_buffer,
 )
 
 #: ``from_pretrained`` keyword arguments consumed here (the download side).
@@ -143,7 +144,6 @@ class VerifiedSource:
             CheckpointError: The weights' header is malformed or disagrees with the config.
             IntegrityError: A file differs from its pinned digest.
         """
-        from safetensors.torch import load as load_safetensors
         from transformers import PreTrainedConfig
 
         config = kwargs.pop("config", None)
@@ -161,16 +161,33 @@ class VerifiedSource:
         data = self.read(WEIGHTS_NAME)
         header = safetensors_header(data, f"{where}/{WEIGHTS_NAME}")
         try:
-            with torch.device("meta"):
-                shapes = {name: tuple(t.shape) for name, t in model_class(config).state_dict().items()}
+            shapes = _implied_shapes(model_class, config)
         except (RuntimeError, ValueError, TypeError) as error:
             raise ConfigError(f"describes no buildable {model_class.__name__}: {error}") from None
         check_header_shapes(shapes, header, f"{where}/{WEIGHTS_NAME}", f"{where}/{CONFIG_NAME}")
-        try:
-            return config, load_safetensors(data)
-        except Exception as error:  # safetensors raises its own SafetensorError for bad bytes
-            raise CheckpointError(f"{where}/{WEIGHTS_NAME}: cannot read the tensors ({error}). Re-download or "
-                                  "re-save the checkpoint.") from None
+        return config, tensors_from_buffer(data, header)
+
+
+#: (model class, config attributes as JSON) -> the shapes its state dict implies.
+_IMPLIED_SHAPES: dict[tuple[type, str], dict[str, tuple[int, ...]]] = {}
+
+
+def _implied_shapes(model_class: type, config: Any) -> dict[str, tuple[int, ...]]:
+    """The state dict shapes of ``model_class(config)``, built on the meta device (nothing allocated).
+
+    Remembered per config (up to 32), so loading the same checkpoint again does not rebuild it.
+    """
+    from transformers.initialization import no_init_weights
+
+    key = (model_class, json.dumps(vars(config), sort_keys=True, default=repr))
+    shapes = _IMPLIED_SHAPES.get(key)
+    if shapes is None:
+        with torch.device("meta"), no_init_weights():
+            shapes = {name: tuple(t.shape) for name, t in model_class(config).state_dict().items()}
+        if len(_IMPLIED_SHAPES) >= 32:
+            _IMPLIED_SHAPES.clear()
+        _IMPLIED_SHAPES[key] = shapes
+    return shapes
 
 
 def _is_pickle(name: str) -> bool:

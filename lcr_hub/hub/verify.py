@@ -9,7 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from ..constants import CHECKSUMS_NAME, METADATA_NAME, SHA256_HEX, STAMP_RACY_NS, WEIGHTS_NAME
 from ..errors import CheckpointError
@@ -24,6 +24,22 @@ SAFETENSORS_DTYPE_BYTES = {
     "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
     "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8,
 }
+
+#: The torch dtype (attribute of ``torch``) of every safetensors dtype.
+SAFETENSORS_TORCH_DTYPES = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "F8_E5M2": "float8_e5m2", "F8_E4M3": "float8_e4m3fn",
+    "I16": "int16", "U16": "uint16", "F16": "float16", "BF16": "bfloat16", "I32": "int32", "U32": "uint32",
+    "F32": "float32", "I64": "int64", "U64": "uint64", "F64": "float64",
+}
+
+
+class TensorEntry(NamedTuple):
+    """One tensor of a safetensors header: dtype name, shape, and its byte range in the data section."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -199,7 +215,7 @@ def recorded_digests(folder: str | os.PathLike) -> list[dict[str, FileDigest]]:
     return sets
 
 
-def read_once(path: str | os.PathLike, max_size: int = -1) -> tuple[bytes, str]:
+def read_once(path: str | os.PathLike, max_size: int = -1) -> tuple[bytearray, str]:
     """Read a file in one pass and return its bytes with the sha256 of exactly those bytes.
 
     Loading deserialises the returned bytes, never the file again, so a rewrite of the file
@@ -214,7 +230,7 @@ def read_once(path: str | os.PathLike, max_size: int = -1) -> tuple[bytes, str]:
             over the limit is returned as ``b""`` with the digest ``""`` (a mismatch).
 
     Returns:
-        ``(data, sha256 of data)``.
+        ``(data, sha256 of data)``; ``data`` is a ``bytearray`` that belongs to the caller.
 
     Raises:
         OSError: The file cannot be opened or read.
@@ -231,11 +247,14 @@ def read_once(path: str | os.PathLike, max_size: int = -1) -> tuple[bytes, str]:
         ```
     """
     resolved = os.path.realpath(path)
-    with open(resolved, "rb") as handle:
+    with open(resolved, "rb", buffering=0) as handle:
         before = os.fstat(handle.fileno())
         if 0 <= max_size < before.st_size:
             return b"", ""
-        data = handle.read()
+        data = bytearray(before.st_size)  # writable, so that tensors can be views of it (no second copy)
+        size = handle.readinto(data)
+        data[size:] = b""
+        data += handle.read()  # a file that grew while being read
         after = os.fstat(handle.fileno())
     same = stamps._stat_key(before) == stamps._stat_key(after) and len(data) == after.st_size
     if same and stat.S_ISREG(after.st_mode):
@@ -248,7 +267,7 @@ def read_once(path: str | os.PathLike, max_size: int = -1) -> tuple[bytes, str]:
     return data, digest
 
 
-def safetensors_header(data: bytes, where: str) -> dict[str, tuple[str, tuple[int, ...]]]:
+def safetensors_header(data: bytes | bytearray, where: str) -> dict[str, TensorEntry]:
     """Parse and check a safetensors file's header without allocating any tensor.
 
     The format: 8 bytes little-endian header length ``n``, ``n`` bytes of JSON
@@ -261,7 +280,8 @@ def safetensors_header(data: bytes, where: str) -> dict[str, tuple[str, tuple[in
         where: The file's name for error messages.
 
     Returns:
-        Tensor name -> (dtype, shape).
+        Tensor name -> :class:`TensorEntry`; offsets are relative to the data section, which
+        starts at ``8 + n``.
 
     Raises:
         CheckpointError: The header is truncated, claims more bytes than the file (or than
@@ -272,7 +292,7 @@ def safetensors_header(data: bytes, where: str) -> dict[str, tuple[str, tuple[in
         >>> import torch
         >>> from safetensors.torch import save
         >>> safetensors_header(save({"w": torch.zeros(2, 3)}), "w.safetensors")
-        {'w': ('F32', (2, 3))}
+        {'w': TensorEntry(dtype='F32', shape=(2, 3), begin=0, end=24)}
         >>> safetensors_header(bytes([255]) * 16, "bad.safetensors")
         Traceback (most recent call last):
         ...
@@ -296,7 +316,7 @@ def safetensors_header(data: bytes, where: str) -> dict[str, tuple[str, tuple[in
     if not isinstance(header, dict):
         raise CheckpointError(f"{where}: the safetensors header is not a JSON object. {fix}")
     body = len(data) - 8 - size
-    tensors: dict[str, tuple[str, tuple[int, ...]]] = {}
+    tensors: dict[str, TensorEntry] = {}
     for name, entry in header.items():
         if name == "__metadata__":
             continue
@@ -317,7 +337,42 @@ def safetensors_header(data: bytes, where: str) -> dict[str, tuple[str, tuple[in
                 f"known dtype, a shape of non-negative ints and data_offsets inside the file's {body} data bytes "
                 f"that match the shape). {fix}"
             )
-        tensors[name] = (dtype, tuple(shape))
+        tensors[name] = TensorEntry(dtype, tuple(shape), begin, end)
+    return tensors
+
+
+def tensors_from_buffer(data: bytearray, header: Mapping[str, TensorEntry]) -> dict[str, "torch.Tensor"]:
+    """The tensors of a safetensors file held in memory, as views of ``data`` (nothing is copied).
+
+    Args:
+        data: The whole file, as read (a ``bytearray``: the tensors share its memory, so do
+            not modify it afterwards).
+        header: Its parsed header (:func:`safetensors_header`).
+
+    Returns:
+        Tensor name -> tensor.
+
+    Example:
+        ```python
+        >>> import torch
+        >>> from safetensors.torch import save
+        >>> data = bytearray(save({"w": torch.arange(6.0).reshape(2, 3)}))
+        >>> tensors_from_buffer(data, safetensors_header(data, "w.safetensors"))["w"].tolist()
+        [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+        ```
+    """
+    import torch
+
+    start = 8 + int.from_bytes(data[:8], "little")
+    tensors = {}
+    for name, entry in header.items():
+        dtype = getattr(torch, SAFETENSORS_TORCH_DTYPES[entry.dtype])
+        if entry.end == entry.begin:
+            tensors[name] = torch.empty(entry.shape, dtype=dtype)
+        else:
+            flat = torch.frombuffer(data, dtype=dtype, count=math.prod(entry.shape), offset=start + entry.begin)
+            tensors[name] = flat.view(entry.shape)
     return tensors
 
 
