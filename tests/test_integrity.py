@@ -404,3 +404,18 @@ def test_config_of_another_model_type_in_a_local_folder_is_a_config_error(plain_
     (plain_detector / CONFIG_NAME).write_bytes(config)
     with pytest.raises(ConfigError, match=r"config.json.*model_type 'bert'"):
         LCRDetector.from_pretrained(plain_detector)
+
+
+def test_cli_reports_a_bad_header_in_one_line(plain_detector):
+    """The CLI's view of a malformed header (an oversized config goes the same way, tested in-process above)."""
+    import subprocess
+    import sys
+
+    from conftest import script_env
+
+    weights = plain_detector / WEIGHTS_NAME
+    weights.write_bytes((2**63).to_bytes(8, "little") + weights.read_bytes()[8:])
+    result = subprocess.run([sys.executable, "-m", "lcr_hub", "validate", "--detector", str(plain_detector)],
+                            capture_output=True, text=True, timeout=300, env=script_env())
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "header claims" in result.stderr and str(weights) in result.stderr
