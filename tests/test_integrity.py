@@ -313,9 +313,30 @@ def test_rewrite_between_check_and_load_is_refused(two_versions, monkeypatch):
     assert (folder / WEIGHTS_NAME).read_bytes() == other  # a local folder is never deleted
 
 
-def test_concurrent_rewrites_never_load_rewritten_bytes(two_versions):
-    folder, pinned, other = two_versions
+def _load_repeatedly(folder: Path, pinned: bytes, count: int, results) -> None:
+    """Child process: load ``count`` times; report 'pinned', 'refused' or 'REWRITTEN' for each."""
     reference = load_safetensors(pinned)
+    for _ in range(count):
+        try:
+            model = LCRDetector.from_pretrained(folder)
+        except IntegrityError:
+            results.put("refused")
+        except BaseException as error:  # reported to the parent, which fails the test
+            results.put(f"error {error!r}")
+        else:
+            same = all(torch.equal(t, reference[n]) for n, t in model.state_dict().items())
+            results.put("pinned" if same else "REWRITTEN")
+
+
+def test_concurrent_rewrites_never_load_rewritten_bytes(two_versions):
+    """4 processes x 25 loads while the weights file is rewritten in place between two versions.
+
+    Processes, not threads: transformers' from_pretrained enters ``torch.device("meta")``,
+    which sets a process-wide default device that concurrent threads can leave behind.
+    """
+    import multiprocessing
+
+    folder, pinned, other = two_versions
     stop = threading.Event()
     rewrites = [0]
 
@@ -330,34 +351,23 @@ def test_concurrent_rewrites_never_load_rewritten_bytes(two_versions):
                 rewrites[0] += 1
                 stop.wait(0.005 if data is other else 0.03)  # mostly the pinned bytes, now and then others
 
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def loader(count: int) -> None:
-        for _ in range(count):
-            try:
-                model = LCRDetector.from_pretrained(folder)
-            except IntegrityError:
-                outcome = "refused"
-            else:
-                same = all(torch.equal(t, reference[n]) for n, t in model.state_dict().items())
-                outcome = "pinned" if same else "REWRITTEN"
-            with lock:
-                outcomes.append(outcome)
-
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
     writer = threading.Thread(target=rewriter)
+    loaders = [ctx.Process(target=_load_repeatedly, args=(folder, pinned, 25, results)) for _ in range(4)]
     writer.start()
     try:
-        loaders = [threading.Thread(target=loader, args=(25,)) for _ in range(4)]
-        for thread in loaders:
-            thread.start()
-        for thread in loaders:
-            thread.join()
+        for process in loaders:
+            process.start()
+        outcomes = [results.get(timeout=300) for _ in range(100)]
+        for process in loaders:
+            process.join(60)
     finally:
         stop.set()
         writer.join()
-    assert len(outcomes) == 100 and rewrites[0] > 10
-    assert outcomes.count("REWRITTEN") == 0, {o: outcomes.count(o) for o in set(outcomes)}
+    counts = {o: outcomes.count(o) for o in set(outcomes)}
+    assert set(counts) <= {"pinned", "refused"} and rewrites[0] > 10, counts
+    assert sum(counts.values()) == 100
 
 
 # --------------------------------------------------------------------------- size sanity before allocation

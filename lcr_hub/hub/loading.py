@@ -172,18 +172,34 @@ class VerifiedSource:
 _IMPLIED_SHAPES: dict[tuple[type, str], dict[str, tuple[int, ...]]] = {}
 
 
+class _OnMeta(torch.overrides.TorchFunctionMode):
+    """Create tensors on the meta device, in this thread only.
+
+    ``with torch.device("meta")`` also sets a process-wide default device, which two threads
+    entering and leaving it at once can leave set to ``meta``; a function mode alone is
+    thread-local.
+    """
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        from torch.utils._device import _device_constructors
+
+        kwargs = kwargs or {}
+        if func in _device_constructors() and kwargs.get("device") is None:
+            kwargs["device"] = "meta"
+        return func(*args, **kwargs)
+
+
 def _implied_shapes(model_class: type, config: Any) -> dict[str, tuple[int, ...]]:
     """The state dict shapes of ``model_class(config)``, built on the meta device (nothing allocated).
 
     Remembered per config (up to 32), so loading the same checkpoint again does not rebuild it.
     """
-    from transformers.initialization import no_init_weights
-
     key = (model_class, json.dumps(vars(config), sort_keys=True, default=repr))
     shapes = _IMPLIED_SHAPES.get(key)
     if shapes is None:
-        with torch.device("meta"), no_init_weights():
-            shapes = {name: tuple(t.shape) for name, t in model_class(config).state_dict().items()}
+        with _OnMeta():
+            probe = model_class(config)
+        shapes = {name: tuple(t.shape) for name, t in probe.state_dict().items()}
         if len(_IMPLIED_SHAPES) >= 32:
             _IMPLIED_SHAPES.clear()
         _IMPLIED_SHAPES[key] = shapes

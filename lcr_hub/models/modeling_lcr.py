@@ -118,8 +118,9 @@ class _LCRPreTrainedModel(PreTrainedModel):
         ``subfolder``, ``dtype``, ``device_map``...). With lcr_hub installed, a Hub repo is
         first downloaded and every file's sha256 checked against lcr_hub's registry of
         released variants before anything is deserialised (``strict=True`` refuses revisions
-        that are not pinned there; see ``lcr_hub.hub.loading``). Only ``model.safetensors``
-        is ever loaded.
+        that are not pinned there; see ``lcr_hub.hub.loading``); the model is then built
+        from the bytes that were checked, after the weights' header was compared with the
+        shapes the config implies. Only ``model.safetensors`` is ever loaded.
 
         Raises:
             ConfigError: The folder's config.json is of another model type or lacks keys.
