@@ -351,7 +351,7 @@ def test_concurrent_rewrites_never_load_rewritten_bytes(two_versions):
                 rewrites[0] += 1
                 stop.wait(0.005 if data is other else 0.03)  # mostly the pinned bytes, now and then others
 
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")  # fork can inherit a lock held by a thread of this process
     results = ctx.Queue()
     writer = threading.Thread(target=rewriter)
     loaders = [ctx.Process(target=_load_repeatedly, args=(folder, pinned, 25, results)) for _ in range(4)]
