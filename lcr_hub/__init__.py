@@ -62,6 +62,9 @@ def _register() -> None:
         AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
         AutoModel.register(config_class, model_class, exist_ok=True)
     _LCRPreTrainedModel.source_resolver = staticmethod(_verified_source)
+    from .hub.guard import install_download_guard
+
+    install_download_guard()  # AutoConfig/AutoModel downloads of a pinned release are checked too
 
 
 _register()

@@ -636,6 +636,96 @@ class DroppingProxy:
                 sock.close()
 
 
+class _MirrorHandler(BaseHTTPRequestHandler):
+    server: "HostileMirror"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+    def _rule(self) -> "bytes | int | None":
+        parts = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).split("/resolve/", 1)
+        if len(parts) != 2:
+            return None
+        revision, _, path = parts[1].partition("/")
+        with self.server.lock:
+            for revisions, rule_path, action in self.server.rules:
+                if rule_path == path and (revisions is None or revision in revisions):
+                    return action
+        return None
+
+    def _answer(self) -> None:
+        action = self._rule()
+        if isinstance(action, int):
+            body = b'{"error": "hostile mirror"}'
+            self.send_response(action)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            return
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        try:
+            conn.request(self.command, self.path, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        if action is not None and response.status == 200:
+            data = action if self.command != "HEAD" else b""
+            size = str(len(action))
+        else:
+            size = response.getheader("Content-Length") if self.command == "HEAD" else str(len(data))
+        self.send_response(response.status)
+        for key, value in response.getheaders():  # ETag and X-Repo-Commit are kept: the mirror lies
+            if key.lower() not in ("transfer-encoding", "connection", "content-length", "date", "server"):
+                self.send_header(key, value.replace(f"127.0.0.1:{self.server.upstream_port}", self.server.netloc))
+        self.send_header("Content-Length", size or str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = _answer
+    do_HEAD = _answer
+
+
+class HostileMirror(ThreadingHTTPServer):
+    """An HTTP mirror of ``upstream_port`` (olah) that serves other bytes for chosen files.
+
+    ``swap(path, data)`` serves ``data`` for ``/<repo>/resolve/<revision>/<path>`` (HEAD
+    advertises its size; the upstream ETag and ``X-Repo-Commit`` are kept, as a lying mirror
+    would); ``swap(path, 500)`` answers that status instead. ``revisions`` limits a rule to
+    those revisions as they appear in the URL (branch, tag or sha). ``clear()`` removes every
+    rule. Everything else is relayed unchanged.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, upstream_port: int) -> None:
+        super().__init__(("127.0.0.1", 0), _MirrorHandler)
+        self.upstream_port = upstream_port
+        self.port = self.server_address[1]
+        self.netloc = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.netloc}"
+        self.lock = threading.Lock()
+        self.rules: list[tuple[set[str] | None, str, bytes | int]] = []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def swap(self, path: str, action: bytes | int, revisions: set[str] | None = None) -> None:
+        with self.lock:
+            self.rules.append((revisions, path, action))
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rules.clear()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
 class LoopbackHub:
     """olah plus the upload endpoint over one root folder.
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loading import VerifiedSource, fetch_verified
+from .loading import VerifiedSource, fetch_verified, verified_snapshot
 from .registry import FileDigest, Variant, get_variant, list_variants
 from .verify import FileCheck, verify_folder
 
@@ -86,5 +86,6 @@ __all__ = [
     "get_variant",
     "list_variants",
     "load_variant",
+    "verified_snapshot",
     "verify_folder",
 ]

@@ -5,17 +5,27 @@
 commit, its subfolder downloaded through ``huggingface_hub`` (its cache, ``HF_HOME``,
 ``HF_ENDPOINT``, ``HF_HUB_OFFLINE`` and tokens as usual), every file's sha256 checked against
 the registry (or, for unknown revisions, the repo's own manifest, with a warning), and only
-the verified local folder is handed to transformers.
+the verified local folder is handed to transformers. The model is then built from the very
+bytes that were checked (:meth:`VerifiedSource.load`), after the safetensors header was
+compared with the shapes the config implies, so a rewrite of a file after its check, or a
+config whose layer sizes disagree with the weights, never reaches an allocation.
+
+``import lcr_hub`` also installs :func:`lcr_hub.hub.guard.install_download_guard`: every file
+that transformers itself resolves from a registered release (``AutoConfig``/``AutoModel`` of
+any model type, remote code) is checked against the registry before transformers reads it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from fnmatch import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
+
+import torch
 
 import httpx2
 from huggingface_hub import HfApi, snapshot_download
@@ -30,14 +40,29 @@ from huggingface_hub.errors import (
     RevisionResolutionError,
 )
 
-from ..constants import CHECKSUMS_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
+from ..constants import CHECKSUMS_NAME, CONFIG_NAME, PICKLE_PATTERNS, WEIGHTS_NAME
 from .._hashing import sha256_file
-from ..errors import CheckpointError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
+from ..errors import CheckpointError, ConfigError, IntegrityError, UnpinnedRevisionError, UnpinnedRevisionWarning
 from .registry import COMMIT_RE, FileDigest, Variant, find_release
-from .verify import FileCheck, verify_folder, evict, folder_files, read_manifest, recorded_digests
+from .verify import (
+    FileCheck,
+    verify_folder,
+    check_header_shapes,
+    evict,
+    folder_files,
+    read_manifest,
+    read_once,
+    recorded_digests,
+    safetensors_header,
+    tensors_from_buffer,
+)
 
 #: ``from_pretrained`` keyword arguments consumed here (the download side).
 HUB_KWARGS = ("revision", "subfolder", "cache_dir", "force_download", "local_files_only", "token")
+#: Keyword arguments that ``PreTrainedModel.from_pretrained`` handles itself even where the
+#: config has an attribute of that name (all other config attributes among the keyword
+#: arguments override the config, as in transformers).
+LOADING_ONLY_KWARGS = frozenset({"dtype", "torch_dtype", "attn_implementation", "experts_implementation", "name_or_path"})
 
 _DOWNLOAD_ERRORS = (
     httpx2.HTTPError,
@@ -65,6 +90,120 @@ class VerifiedSource:
     repo_id: str | None = None
     commit: str | None = None
     variant: Variant | None = None
+    expected: Mapping[str, FileDigest] | None = None
+    cached: bool = False
+    where: str = ""
+
+    def read(self, name: str) -> bytes:
+        """Read one file of the folder once and check those bytes against its digest.
+
+        Args:
+            name: Path inside the folder, e.g. ``"config.json"``.
+
+        Returns:
+            The file's bytes, as checked (a file the digests do not list is returned unchecked).
+
+        Raises:
+            IntegrityError: The bytes differ from the pinned digest (a cached file is evicted).
+            CheckpointError: The file cannot be read.
+        """
+        where = f"{self.where or self.path}/{name}"
+        pinned = (self.expected or {}).get(name)
+        limit = pinned.size if pinned is not None and pinned.size >= 0 else -1
+        try:
+            data, actual = read_once(self.path / name, limit)
+        except OSError as error:
+            raise CheckpointError(f"Cannot read {where}: {error}. Re-download the folder or restore the file.") from None
+        if pinned is not None and (actual != pinned.sha256 or (limit >= 0 and len(data) != limit)):
+            if self.cached:
+                evict(self.path / name)
+            hint = ("The bad file was removed from the Hugging Face cache; if the mismatch persists, the server is "
+                    "not serving the released bytes." if self.cached else "Re-download the folder or restore the file.")
+            raise IntegrityError(where, pinned.sha256, actual or "(a file larger than the pinned size)", hint)
+        return data
+
+    def load(self, model_class: type, kwargs: dict[str, Any]) -> tuple[Any, dict[str, torch.Tensor]]:
+        """The config and the state dict of the folder, from checked bytes, shapes checked before allocation.
+
+        ``config.json`` is parsed from the bytes that were checked (unless ``kwargs`` holds a
+        ``config`` object); the safetensors header is parsed and compared with the state dict
+        of ``model_class(config)`` built on the ``meta`` device; only then are the checked
+        weight bytes deserialised.
+
+        Args:
+            model_class: The LCR model class being loaded.
+            kwargs: ``from_pretrained`` keyword arguments; ``config`` and the config
+                attributes among them are popped (they override config.json's values).
+
+        Returns:
+            ``(config, state_dict)``.
+
+        Raises:
+            ConfigError: config.json is not a JSON object of the class's model type, or
+                describes a model that cannot be built.
+            CheckpointError: The weights' header is malformed or disagrees with the config.
+            IntegrityError: A file differs from its pinned digest.
+        """
+        from transformers import PreTrainedConfig
+
+        config = kwargs.pop("config", None)
+        where = self.where or str(self.path)
+        if not isinstance(config, PreTrainedConfig):
+            try:
+                config_dict = json.loads(self.read(CONFIG_NAME))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise ConfigError(f"not a JSON file ({error}); restore it or re-save the model.") from None
+            if not isinstance(config_dict, dict):
+                raise ConfigError("not a JSON object; restore it or re-save the model.")
+            config = model_class.config_class.from_dict(config_dict)
+            for key in [k for k in kwargs if k not in LOADING_ONLY_KWARGS and hasattr(config, k)]:
+                setattr(config, key, kwargs.pop(key))
+        data = self.read(WEIGHTS_NAME)
+        header = safetensors_header(data, f"{where}/{WEIGHTS_NAME}")
+        try:
+            shapes = _implied_shapes(model_class, config)
+        except (RuntimeError, ValueError, TypeError) as error:
+            raise ConfigError(f"describes no buildable {model_class.__name__}: {error}") from None
+        check_header_shapes(shapes, header, f"{where}/{WEIGHTS_NAME}", f"{where}/{CONFIG_NAME}")
+        return config, tensors_from_buffer(data, header)
+
+
+#: (model class, config attributes as JSON) -> the shapes its state dict implies.
+_IMPLIED_SHAPES: dict[tuple[type, str], dict[str, tuple[int, ...]]] = {}
+
+
+class _OnMeta(torch.overrides.TorchFunctionMode):
+    """Create tensors on the meta device, in this thread only.
+
+    ``with torch.device("meta")`` also sets a process-wide default device, which two threads
+    entering and leaving it at once can leave set to ``meta``; a function mode alone is
+    thread-local.
+    """
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        from torch.utils._device import _device_constructors
+
+        kwargs = kwargs or {}
+        if func in _device_constructors() and kwargs.get("device") is None:
+            kwargs["device"] = "meta"
+        return func(*args, **kwargs)
+
+
+def _implied_shapes(model_class: type, config: Any) -> dict[str, tuple[int, ...]]:
+    """The state dict shapes of ``model_class(config)``, built on the meta device (nothing allocated).
+
+    Remembered per config (up to 32), so loading the same checkpoint again does not rebuild it.
+    """
+    key = (model_class, json.dumps(vars(config), sort_keys=True, default=repr))
+    shapes = _IMPLIED_SHAPES.get(key)
+    if shapes is None:
+        with _OnMeta():
+            probe = model_class(config)
+        shapes = {name: tuple(t.shape) for name, t in probe.state_dict().items()}
+        if len(_IMPLIED_SHAPES) >= 32:
+            _IMPLIED_SHAPES.clear()
+        _IMPLIED_SHAPES[key] = shapes
+    return shapes
 
 
 def _is_pickle(name: str) -> bool:
@@ -116,7 +255,7 @@ def _verify_local(folder: Path) -> VerifiedSource:
     manifest = read_manifest(folder)
     if manifest is not None:  # a user's own folder: files it does not list are not checked
         _raise_on_bad(verify_folder(folder, manifest, exact=False), folder, str(folder), cached=False)
-    return VerifiedSource(path=folder)
+    return VerifiedSource(path=folder, expected=manifest, where=str(folder))
 
 
 def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
@@ -140,8 +279,10 @@ def verify_local_checkpoint(folder: str | os.PathLike) -> list[FileCheck]:
 
     Example:
         >>> from lcr_hub.checkpoint import default_checkpoint
-        >>> "model.safetensors" in [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
-        True
+        >>> [c.name for c in verify_local_checkpoint(default_checkpoint("detector"))]
+        ['model.safetensors']
+
+        ```
     """
     folder = Path(folder)
     digest_sets = recorded_digests(folder)
@@ -341,6 +482,52 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
         local_files_only=bool(hub.get("local_files_only", False)),
         token=hub.get("token"),
     )
+
+
+def verified_snapshot(
+    repo_id: str,
+    subfolder: str = "",
+    revision: str | None = None,
+    *,
+    require_pinned: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+    local_files_only: bool = False,
+    token: str | bool | None = None,
+) -> Path:
+    """Download a release, check every file (config.json included), and return the local folder.
+
+    The safe way to hand a release to code that is not lcr_hub's, e.g.
+    ``AutoModel.from_pretrained(verified_snapshot(repo, subfolder=..., revision=...))``: the
+    folder returned passed its checks, so transformers then loads local, checked files.
+
+    Args:
+        repo_id: The Hub repo, e.g. ``"lcr-research/lcr-checkpoints"``.
+        subfolder: The variant's folder, e.g. ``"detector/minilm"``.
+        revision: A full commit sha or a release tag from the registry.
+        require_pinned: Refuse anything that is not a release pinned in the registry (default True;
+            False also accepts revisions checked against the repo's own manifest, with
+            :class:`~lcr_hub.errors.UnpinnedRevisionWarning`).
+        cache_dir: The Hugging Face cache to use (default ``HF_HUB_CACHE``).
+        local_files_only: Use the cache only.
+        token: Hub token, as for ``huggingface_hub``.
+
+    Returns:
+        The checked folder inside the Hugging Face cache.
+
+    Raises:
+        IntegrityError, UnpinnedRevisionError, CheckpointError: see :func:`fetch_verified`.
+
+    Example:
+        ```python
+        >>> from transformers import AutoModel
+        >>> folder = verified_snapshot("lcr-research/lcr-checkpoints", "detector/minilm",
+        ...                            revision="detector-minilm-v1")  # doctest: +SKIP
+        >>> model = AutoModel.from_pretrained(folder)  # doctest: +SKIP
+
+        ```
+    """
+    return fetch_verified(repo_id, subfolder, revision, require_pinned=require_pinned, cache_dir=cache_dir,
+                          local_files_only=local_files_only, token=token).path
 
 
 def verify_variant(name_or_tag: str, folder: str | os.PathLike | None = None,

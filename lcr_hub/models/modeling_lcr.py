@@ -118,9 +118,8 @@ class _LCRPreTrainedModel(PreTrainedModel):
         ``subfolder``, ``dtype``, ``device_map``...). With lcr_hub installed, a Hub repo is
         first downloaded and every file's sha256 checked against lcr_hub's registry of
         released variants before anything is deserialised (``require_pinned=True`` refuses
-        revisions that are not pinned there; ``strict=`` is its deprecated name; see
-        ``lcr_hub.hub.loading``). Only ``model.safetensors``
-        is ever loaded.
+        other revisions; see ``lcr_hub.hub.loading``); the model is built from the checked
+        bytes, their shapes compared with the config first. Only ``model.safetensors`` loads.
 
         Raises:
             ConfigError: The folder's config.json is of another model type or lacks keys.
@@ -134,14 +133,18 @@ class _LCRPreTrainedModel(PreTrainedModel):
             where = f"{where}/{kwargs['subfolder']}"
         source = None
         resolve_verified = _LCRPreTrainedModel.source_resolver or _installed_resolver()
-        if resolve_verified is not None:
-            source = resolve_verified(pretrained_model_name_or_path, kwargs)
-            pretrained_model_name_or_path = source.path
-        kwargs["use_safetensors"] = True
         # Mismatched shapes are collected (not raised by transformers) so that the error
         # below can name every bad tensor; the model is never returned in that case.
         kwargs["ignore_mismatched_sizes"] = True
         try:
+            if resolve_verified is not None:
+                source = resolve_verified(pretrained_model_name_or_path, kwargs)
+                pretrained_model_name_or_path = source.path
+            if hasattr(source, "load"):  # built from the checked bytes, shapes checked before allocation
+                kwargs["config"], kwargs["state_dict"] = source.load(cls, kwargs)
+                pretrained_model_name_or_path = None
+            else:
+                kwargs["use_safetensors"] = True
             model, info = super().from_pretrained(
                 pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs
             )
@@ -160,11 +163,9 @@ class _LCRPreTrainedModel(PreTrainedModel):
         if info["unexpected_keys"]:
             problems.append(f"unexpected tensors {sorted(info['unexpected_keys'])}")
         for name, found, expected in sorted(info["mismatched_keys"]):
-            problems.append(
-                f"tensor '{name}' has shape {tuple(found)} but the config implies {tuple(expected)}"
-            )
-        if source is not None and source.repo_id is not None:
-            model.name_or_path = model.config._name_or_path = source.repo_id
+            problems.append(f"tensor '{name}' has shape {tuple(found)} but the config implies {tuple(expected)}")
+        if source is not None:
+            model.name_or_path = model.config._name_or_path = source.repo_id or os.fspath(source.path)
             model.config._commit_hash = source.commit
         # The verified local folder the weights came from (for a Hub repo, its cached copy):
         # `lcr-hub validate` and CalibrationValidator read the reference outputs beside them.
