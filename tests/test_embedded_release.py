@@ -133,7 +133,6 @@ def test_verify_without_folder_falls_back_to_the_cache_when_the_embedded_folder_
     assert folder == copies["checkpoints"] / "detector" and any(c.status == "missing" for c in checks)
 
 
-@pytest.mark.xfail(strict=True, reason="embedded folders not yet re-released")
 def test_embedded_checkpoints_are_the_released_bytes(monkeypatch):
     monkeypatch.delenv(CHECKPOINTS_ENV, raising=False)
     monkeypatch.delenv(REGISTRY_ENV, raising=False)

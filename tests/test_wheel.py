@@ -173,7 +173,6 @@ def test_training_runs_from_the_wheel(installed, tiny_training_data):
     assert isinstance(LCRDetector.from_pretrained(cwd / "detector"), LCRDetector)
 
 
-@pytest.mark.xfail(strict=True, reason="embedded folders not yet re-released")
 def test_verify_from_the_wheel_checks_the_embedded_releases_offline(installed):
     embedded = Path(installed["probe"]["embedded"]).parent
     for component in ("detector", "classifier"):
