@@ -77,6 +77,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         args.data, args.output, detector=args.detector, classifier=args.classifier, split=args.split,
         validation_fraction=args.validation_fraction, seed=args.seed, batch_size=args.batch_size,
         device=_usable_device(args.device), progress=not args.no_progress, on_duplicate=args.on_duplicate,
+        force=args.force,
     )
     for name, r in records.items():
         b, a = r["before"], r["after"]

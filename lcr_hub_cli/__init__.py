@@ -62,6 +62,17 @@ def _tolerance(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    """An argparse ``type``: a float strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text}")
+    return value
+
+
 def _add_command(sub, name: str, purpose: str, *examples: str) -> argparse.ArgumentParser:
     """A subcommand whose help starts with its one-line purpose and ends with runnable examples."""
     epilog = "example:\n" + "\n".join(f"  {PROG} {name} {e}".rstrip() for e in examples)
@@ -116,11 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     cal.add_argument("--split", choices=("all", "validation"), default="all",
                      help="'all' (default): every row; 'validation': only the validation part of the training split (by id, seed).")
-    cal.add_argument("--validation-fraction", type=float, default=0.2, metavar="F",
+    cal.add_argument("--validation-fraction", type=_fraction, default=0.2, metavar="F",
                      help="Share of the ids in the validation part, with --split validation (default 0.2).")
     cal.add_argument("--seed", type=int, default=DEFAULT_SEED,
                      help=f"Seed of the split and of the cross-fit halves (default {DEFAULT_SEED}).")
     cal.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
+    cal.add_argument("--force", action="store_true",
+                     help="Write the copies even when a fitted temperature makes the held-out (cross-fitted) NLL or "
+                          "ECE worse (refused by default, nothing written).")
     cal.add_argument("--device", default="cpu", help=DEVICE_HELP)
     cal.add_argument("--no-progress", action="store_true",
                      help="Hide lcr_hub's own progress bars too (other libraries' bars are always off).")

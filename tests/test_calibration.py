@@ -34,7 +34,7 @@ def test_calibrate_writes_copies_with_the_fitted_temperature(tmp_path):
     from lcr_hub.checkpoint import default_checkpoint
     from lcr_hub.data import SAMPLE_DATA_PATH
 
-    records = calibrate([SAMPLE_DATA_PATH], tmp_path / "cal", progress=False)
+    records = calibrate([SAMPLE_DATA_PATH], tmp_path / "cal", progress=False, force=True)  # 12 rows: worse held out
     for name in ("detector", "classifier"):
         source, out = default_checkpoint(name), tmp_path / "cal" / name
         assert sha256_file(out / "model.safetensors") == sha256_file(source / "model.safetensors")
@@ -52,6 +52,29 @@ def test_calibrate_writes_copies_with_the_fitted_temperature(tmp_path):
 
     for name in ("detector", "classifier"):
         assert validate_checkpoint(tmp_path / "cal" / name, recompute_figures=False)["ok"]
+
+
+@pytest.mark.slow
+def test_calibrate_refuses_a_fit_that_is_worse_out_of_sample(tmp_path, monkeypatch):
+    from lcr_hub.data import SAMPLE_DATA_PATH
+    from lcr_hub.errors import CalibrationFitError
+    from lcr_hub.evaluation import calibration
+
+    real = calibration.cross_fitted
+
+    def worse_ece(*args, **kwargs):  # the held-out ECE rises although the in-sample NLL falls
+        record = real(*args, **kwargs)
+        record["after"]["ece"] = record["before"]["ece"] + 0.01
+        return record
+
+    monkeypatch.setattr(calibration, "cross_fitted", worse_ece)
+    monkeypatch.setattr(calibration, "separates", lambda logits, y: False)  # fit both models
+    with pytest.raises(CalibrationFitError, match=r"held-out scores worse.*detector ECE.*--force"):
+        calibrate([SAMPLE_DATA_PATH], tmp_path / "cal", progress=False)
+    assert not (tmp_path / "cal").exists()
+    records = calibrate([SAMPLE_DATA_PATH], tmp_path / "cal", progress=False, force=True)
+    assert (tmp_path / "cal" / "detector" / "config.json").is_file()
+    assert calibration.worse_out_of_sample(records)
 
 
 def test_calibrate_refuses_to_overwrite_its_source(tmp_path):

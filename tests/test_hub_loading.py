@@ -256,3 +256,10 @@ def test_local_folder_with_only_pickle_weights_is_refused(tmp_path):
     (tmp_path / "pytorch_model.bin").write_bytes(b"whatever")
     with pytest.raises(CheckpointError, match=r"only pickle files \(pytorch_model.bin\)"):
         lcr_hub.LCRDetector.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["/no/such/folder", "./missing-folder", "README.md"])
+def test_a_missing_folder_is_not_taken_for_a_hub_repo(name, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    with pytest.raises(CheckpointError, match="neither an existing checkpoint folder nor a Hub repo id"):
+        LCRDetector.from_pretrained(name)

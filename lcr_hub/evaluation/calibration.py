@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -14,7 +14,7 @@ from ..checkpoint import default_checkpoint, read_checkpoint, retemper
 from .._modules.provenance import command_line, file_digests
 from ..constants import ON_DUPLICATE_ERROR, level_by_code
 from ..data import build_detection_dataset, load_lcr_data, train_validation_split
-from ..errors import CheckpointError, DataError
+from ..errors import CalibrationFitError, CheckpointError, DataError
 from ..pipeline import LCRPipeline
 from .metrics import calibration_errors
 from .reference import reference_record
@@ -155,6 +155,7 @@ def calibrate(
     device: str = "cpu",
     progress: bool = True,
     on_duplicate: str = ON_DUPLICATE_ERROR,
+    force: bool = False,
 ) -> dict:
     """Fit both models' temperatures on LCR data and write calibrated copies.
 
@@ -176,12 +177,15 @@ def calibrate(
         batch_size, device, progress: As for evaluation.
         on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with different
             content instead of refusing the data (see :func:`~lcr_hub.data.load_lcr_dataset`).
+        force: Write the copies even when a fitted temperature makes the two-fold cross-fitted
+            (held-out) NLL or ECE worse; otherwise that is refused before anything is written.
 
     Returns:
         ``{"detector": record, "classifier": record}``.
 
     Raises:
         CheckpointError: ``output`` is one of the source folders.
+        CalibrationFitError: A fit is worse out of sample and ``force`` is false.
         DataError: A data file is missing or has a bad row, or no row (of the split) has a
             conflict; raised before any model loads.
     """
@@ -216,14 +220,12 @@ def calibrate(
     groups = {"detector": list(detection["id"]), "classifier": [g for g, p in zip(detection["id"], positive) if p]}
     records = {}
     data_digests = file_digests(files)
-    for name, source in (("detector", detector_path), ("classifier", classifier_path)):
+    for name in ("detector", "classifier"):
         logits, y = targets[name]
-        model = getattr(pipeline, name)
-        current = float(model.config.calibration_temperature)
+        current = float(getattr(pipeline, name).config.calibration_temperature)
         before = _scores(logits, y, current)
         separable = separates(logits, y)
         temperature = current if separable else fit_temperature(logits, y)
-        after = _scores(logits, y, temperature)
         records[name] = {
             "temperature": temperature,
             "fitted": not separable,
@@ -232,16 +234,51 @@ def calibrate(
                 "the temperature is left unchanged" if separable else "fitted by minimising the NLL"
             ),
             "before": before,
-            "after": after,
+            "after": _scores(logits, y, temperature),
             "cross_fitted": None if separable else cross_fitted(logits, y, groups[name], current, seed),
             "n": int(len(y)),
             "split": {"name": split, "validation_fraction": validation_fraction, "seed": seed},
             "data": data_digests,
             "command": command_line(),
         }
-        model.config.calibration_temperature = temperature
+    worse = worse_out_of_sample(records)
+    if worse and not force:  # checked for both models before either copy is written
+        raise CalibrationFitError(
+            "the fitted temperature makes held-out scores worse (two-fold cross-fitting): " + "; ".join(worse)
+            + f". Nothing was written to {output}. Fix: calibrate on more rows, or on rows like those the models "
+            "will see; pass --force (force=True) to write the copies anyway."
+        )
+    for name, source in (("detector", detector_path), ("classifier", classifier_path)):
+        model = getattr(pipeline, name)
+        model.config.calibration_temperature = records[name]["temperature"]
         # The stored reference probabilities depend on the temperature: recompute them.
         has_reference = read_checkpoint(source).reference is not None
-        retemper(source, output / name, temperature, records[name],
+        retemper(source, output / name, records[name]["temperature"], records[name],
                  reference=reference_record(model, pipeline.encoder) if has_reference else None)
     return records
+
+
+def worse_out_of_sample(records: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What got worse out of sample: each model whose cross-fitted NLL or ECE rose.
+
+    Args:
+        records: :func:`calibrate`'s per-model records.
+
+    Returns:
+        One line per model and score that rose, e.g. ``"detector ECE 0.0310 -> 0.0420"``.
+
+    Example:
+        >>> rec = {"cross_fitted": {"before": {"nll": 0.30, "ece": 0.05}, "after": {"nll": 0.25, "ece": 0.07}}}
+        >>> worse_out_of_sample({"detector": rec, "classifier": {"cross_fitted": None}})
+        ['detector ECE 0.0500 -> 0.0700']
+    """
+    lines = []
+    for name, record in records.items():
+        crossed = record.get("cross_fitted")
+        if not crossed:
+            continue
+        for score in ("nll", "ece"):
+            before, after = crossed["before"][score], crossed["after"][score]
+            if after > before:
+                lines.append(f"{name} {score.upper()} {before:.4f} -> {after:.4f}")
+    return lines

@@ -31,7 +31,9 @@ import httpx2
 from huggingface_hub import HfApi, snapshot_download
 from huggingface_hub import constants as hf_constants
 from huggingface_hub.file_download import repo_folder_name
+from huggingface_hub.utils import validate_repo_id
 from huggingface_hub.errors import (
+    HFValidationError,
     HfHubHTTPError,
     LocalEntryNotFoundError,
     OfflineModeIsEnabled,
@@ -472,6 +474,11 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
     subfolder = hub.pop("subfolder", "") or ""
     if os.path.isdir(name_or_path):
         return _verify_local(Path(name_or_path) / subfolder)
+    if os.path.exists(name_or_path) or not _is_repo_id(os.fspath(name_or_path)):
+        raise CheckpointError(
+            f"{os.fspath(name_or_path)} is neither an existing checkpoint folder nor a Hub repo id "
+            "('owner/name'). Fix: pass a folder written by save_pretrained() or a repo id with a revision."
+        )
     return fetch_verified(
         os.fspath(name_or_path),
         subfolder,
@@ -482,6 +489,14 @@ def resolve_verified(name_or_path: str | os.PathLike, kwargs: dict[str, Any]) ->
         local_files_only=bool(hub.get("local_files_only", False)),
         token=hub.get("token"),
     )
+
+
+def _is_repo_id(name: str) -> bool:
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
 
 
 def verified_snapshot(
