@@ -182,10 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "", "detector/minilm")
     var.add_argument("name", nargs="?", help="A variant name or release tag to describe.")
 
-    ver = _add_command(sub, "verify", "Re-hash a cached or local variant against the registry; exit 1 on any mismatch.",
+    ver = _add_command(sub, "verify", "Re-hash a released variant (embedded, cached or local) against the registry; exit 1 on any mismatch.",
                        "detector/minilm", "classifier-minilm-v1 --folder out/classifier-minilm")
     ver.add_argument("name", help="Variant name (e.g. detector/minilm) or release tag.")
-    ver.add_argument("--folder", metavar="DIR", help="A local copy to check (default: the Hugging Face cache).")
+    ver.add_argument("--folder", metavar="DIR", help="A local copy to check (default: the embedded folder when it is that release, "
+                     "else the Hugging Face cache).")
 
     pub = _add_command(sub, "publish", "Publish a checkpoint folder as a variant: one commit, a tag, a registry entry.",
                        "out/calibrated/classifier --variant classifier/minilm_try --tag classifier-minilm_try-v1 --dry-run")
