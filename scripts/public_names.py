@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     excluded = {Path(p).resolve() for p in args.exclude}
     total = in_private = 0
     for path in sorted(Path(args.package).rglob("*.py")):
-        if path.resolve() in excluded:
+        if path.resolve() in excluded or "checkpoints" in path.parts:  # released copies of the remote code
             continue
         names = public_names(path)
         total += len(names)
