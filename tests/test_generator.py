@@ -26,6 +26,7 @@ from lcr_hub.data.generator import (
 LEVELS = tuple(level.code for level in CONFLICT_LEVELS)  # the rows' conflict_level values
 REPO = Path(__file__).resolve().parents[1]
 NATURAL = REPO / "data" / "natural" / "validation.jsonl"
+LONG = REPO / "data" / "long" / "validation.jsonl"
 HANDWRITTEN = REPO / "data" / "handwritten"
 NEAR_MISS = REPO / "data" / "near_miss"
 SCRIPT = REPO / "scripts" / "generate_conflicts.py"
@@ -365,6 +366,29 @@ def test_natural_set_is_independent_of_the_generator(natural):
         assert not any(marker in text for text in texts), marker
     places = set(generator.tables.PLACES)
     assert not any(place in text for place in places for text in texts if len(place) > 6)
+
+
+def test_long_passage_set_follows_the_conventions(natural):
+    """data/long/README.md: real-passage-length rows, the natural set's annotations, nothing shared."""
+    long = load_lcr_dataset(LONG)
+    assert len(long) >= 100 and min(Counter(long["conflict_level"])[level] for level in LEVELS) >= 25
+    assert len(set(long["id"])) == len(long) and set(long["is_natural"]) == {True}
+    places = {place for place in generator.tables.PLACES if len(place) > 6}
+    for row in long:
+        assert re.fullmatch(f"long_{row['conflict_level'].lower()}_[0-9]{{3}}", row["id"]), row["id"]
+        assert 3 <= len(row["documents"]) <= 8, row["id"]
+        assert row["conflict_type"] == CONFLICT_TYPES[row["conflict_level"]], row["id"]
+        for doc in row["documents"]:
+            assert 80 <= len(doc["text"].split()) <= 300, (row["id"], doc["doc_id"])
+            assert not any(place in doc["text"] for place in places), (row["id"], doc["doc_id"])
+        assert_conflict_row_annotated(row)
+
+    def runs(dataset) -> set[str]:
+        words = [doc["text"].split() for row in dataset for doc in row["documents"]]
+        return {" ".join(w[i : i + 7]) for w in words for i in range(len(w) - 6)}
+
+    assert not runs(long) & runs(natural)
+    assert not set(long["query"]) & set(natural["query"])
 
 
 # --- the hand-written rows (training rows, near-miss check set) ------------------------------
