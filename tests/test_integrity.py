@@ -378,6 +378,7 @@ def plain_detector(tmp_path) -> Path:
     """A copy of the embedded detector without a manifest (so its files may be edited)."""
     folder = tmp_path / "plain"
     shutil.copytree(default_checkpoint("detector"), folder)
+    (folder / CHECKSUMS_NAME).unlink(missing_ok=True)  # released folders carry one
     return folder
 
 
