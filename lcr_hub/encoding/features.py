@@ -35,6 +35,7 @@ from ..data import (
     uses_chat_template,
 )
 from .._hashing import sha256_file
+from ..bases import prepared_revision
 from ..errors import ConfigError, DataError, EncoderError, IntegrityError
 
 @lru_cache(maxsize=None)
@@ -366,6 +367,14 @@ def load_causal_base(
     if isinstance(dtype, str) and dtype != "auto":
         dtype = getattr(torch, dtype)
     placement = {"device_map": device_map, "max_memory": max_memory, "offload_folder": offload_folder}
+    prepared = prepared_revision(name_or_path)  # a folder of `lcr-hub base prepare`: pinned by its weights' sha256
+    if prepared is not None:
+        if revision not in (None, prepared):
+            raise EncoderError(
+                f"The prepared base {name_or_path} holds weights {prepared}, not the revision {revision} the LCR "
+                "config names: prepare the base that config was trained on, or pass its matching folder."
+            )
+        revision = None  # a local folder has no Hub revision; the sha256 is recorded below
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=revision)
         model = AutoModelForCausalLM.from_pretrained(
@@ -378,5 +387,5 @@ def load_causal_base(
     model.eval().requires_grad_(False)
     if device_map is None and device is not None:
         model.to(device)
-    commit = revision or getattr(model.config, "_commit_hash", None)
+    commit = prepared or revision or getattr(model.config, "_commit_hash", None)
     return CausalLMBase(model=model, tokenizer=tokenizer, name_or_path=name_or_path, revision=commit)
