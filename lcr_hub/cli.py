@@ -70,6 +70,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from .detect import detect, format_summary
+
+    output = Path(args.output)
+    _check_writable(output)  # before minutes of scoring
+    summary = detect(
+        args.data, output, data_revision=args.data_revision, detector=args.detector, classifier=args.classifier,
+        batch_size=args.batch_size, chunk_rows=args.chunk_rows, device=_usable_device(args.device),
+        skip_invalid=args.skip_invalid, report=args.report, report_rows=args.report_rows,
+        progress=not args.no_progress,
+    )
+    if summary is not None:  # None: another process of a multi-process run
+        print(format_summary(summary))
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from .evaluation.calibration import calibrate
 
@@ -188,6 +204,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "evaluate": _cmd_evaluate,
+    "detect": _cmd_detect,
     "calibrate": _cmd_calibrate,
     "validate": _cmd_validate,
     "generate": _cmd_generate,
