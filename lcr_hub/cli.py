@@ -52,6 +52,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         on_duplicate=args.on_duplicate,
         detector=args.detector,
         classifier=args.classifier,
+        split=args.split,
+        validation_fraction=args.validation_fraction,
         batch_size=args.batch_size,
         device=_usable_device(args.device),
         bootstrap=args.bootstrap,

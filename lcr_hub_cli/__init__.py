@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-revision", metavar="REV", help="Revision of the Hub dataset repos in --data (pin a commit sha).")
     ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
+    ev.add_argument("--split", choices=("all", "validation"), default="all",
+                    help="'all' (default): every row; 'validation': only the validation part of the training split "
+                         "(by id, stratified per level, --seed), as training and calibrate use it.")
+    ev.add_argument("--validation-fraction", type=float, default=0.2, metavar="F",
+                    help="Share of the ids in the validation part, with --split validation (default 0.2).")
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
     ev.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
