@@ -17,10 +17,10 @@ from typing import Any
 
 import datasets
 
-from ..constants import DETECT_OUTPUT_KEY, MAX_DOCUMENTS
+from ..constants import DETECT_OUTPUT_KEY
 from ..errors import DataError
 from .jsonl import _iter_lines, _parse_line
-from .loading import _as_id, _as_text, _describe
+from .loading import _as_id, _as_text, _describe, _document_list
 from .sources import resolve_data_files
 
 __all__ = ["UnlabeledRecord", "iter_unlabeled", "validate_unlabeled_row"]
@@ -89,20 +89,7 @@ def validate_unlabeled_row(obj: Any, path: str | os.PathLike, line: int) -> dict
             path=path, line=line, field=DETECT_OUTPUT_KEY,
         )
     query = _as_text(obj["query"], "query", path, line, non_empty=True)
-    documents = obj["documents"]
-    if not isinstance(documents, list) or not documents:
-        got = "an empty array" if isinstance(documents, list) else _describe(documents)
-        raise DataError(
-            f"expected a non-empty array of documents, got {got}. "
-            'Fix: list the retrieved documents as ["...", "..."] or [{"text": "..."}, ...].',
-            path=path, line=line, field="documents",
-        )
-    if len(documents) > MAX_DOCUMENTS:
-        raise DataError(
-            f"expected at most {MAX_DOCUMENTS} documents, got {len(documents)}. "
-            f"Fix: keep the {MAX_DOCUMENTS} most relevant documents or split the row.",
-            path=path, line=line, field="documents",
-        )
+    documents = _document_list(obj["documents"], "documents", '["...", "..."] or [{"text": "..."}, ...]', path, line)
     docs = [_validate_document(doc, i, path, line) for i, doc in enumerate(documents)]
     seen: dict[str, int] = {}
     for i, doc in enumerate(docs):
