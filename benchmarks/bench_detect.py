@@ -15,7 +15,8 @@ largest size (target: within 10%). The issue's sizes are 10,000 and 100,000 rows
 2 CPU cores; minutes on a GPU with ``--device cuda``).
 
     python benchmarks/bench_detect.py --sizes 10000 100000 --output out/bench_detect.json
-    python benchmarks/bench_detect.py --sizes 400 4000 --skip-evaluate-above 400   # what fits a 2-core machine
+    python benchmarks/bench_detect.py --sizes 200 2000 --output out/bench_detect.json   # what fits 2 CPU cores
+    python benchmarks/bench_detect.py --sizes 600 2400 --tile 600 --chunk-rows 256 --skip-evaluate-above 0
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 _DETECT = """
 import json, sys
 from lcr_hub.detect import detect
-s = detect([sys.argv[1]], sys.argv[2], batch_size=int(sys.argv[3]), device=sys.argv[4], progress=False)
+s = detect([sys.argv[1]], sys.argv[2], batch_size=int(sys.argv[3]), device=sys.argv[4], chunk_rows=int(sys.argv[5]),
+           progress=False)
 print("RESULT " + json.dumps({"per_s": s["rows_per_s"], "scored": s["rows"], "seconds": s["scoring_seconds"]}))
 """
 _EVALUATE = """
@@ -60,13 +62,18 @@ def run_child(code: str, *args: str) -> dict:
     return {**result, "wall_s": time.perf_counter() - start, "peak_rss_mib": usage.ru_maxrss / 1024}
 
 
-def write_rows(path: Path, n: int) -> None:
+def write_rows(path: Path, n: int, tile: int | None = None) -> None:
+    """``n`` generated rows (seed 42, the levels in equal shares); with ``tile``, the first
+    ``tile`` of them repeated (so that every size has the same row lengths: the longest padded
+    batch, not the row count, sets the encoder's peak memory)."""
     from lcr_hub.data.generator import generate_rows
 
-    rows = generate_rows(-(-n // 4), seed=42)[:n]
+    distinct = min(n, tile) if tile else n
+    rows = generate_rows(-(-distinct // 4), seed=42)[:distinct]
     with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row) + "\n")
+        for i in range(n):
+            row = rows[i % distinct]
+            handle.write(json.dumps({**row, "id": f"{row['id']}_{i}"} if tile else row) + "\n")
 
 
 def main() -> None:
@@ -74,10 +81,13 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000], help="Row counts to time.")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--chunk-rows", type=int, default=1024, help="detect's --chunk-rows (default 1024).")
+    parser.add_argument("--tile", type=int, metavar="N", help="Repeat the first N generated rows (same lengths at every size).")
     parser.add_argument("--skip-evaluate-above", type=int, default=None, metavar="N",
                         help="Run evaluate only for sizes <= N (it holds every row in memory and scores twice as much).")
     parser.add_argument("--workdir", default="out/bench_detect", help="Where the generated rows and outputs go.")
     parser.add_argument("--output", help="Write the results as JSON.")
+    # (the JSON records the options, so that a figure can be traced to its command)
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -85,11 +95,11 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
     for n in args.sizes:
-        data = workdir / f"rows_{n}.jsonl"
+        data = workdir / f"rows_{n}{f'_tile{args.tile}' if args.tile else ''}.jsonl"
         if not data.exists():
-            write_rows(data, n)
+            write_rows(data, n, args.tile)
         entry = {"rows": n, "detect": run_child(_DETECT, str(data), str(workdir / f"preds_{n}.jsonl"),
-                                                str(args.batch_size), args.device)}
+                                                str(args.batch_size), args.device, str(args.chunk_rows))}
         if args.skip_evaluate_above is None or n <= args.skip_evaluate_above:
             entry["evaluate"] = run_child(_EVALUATE, str(data), "", str(args.batch_size), args.device)
             entry["ratio"] = entry["detect"]["per_s"] / entry["evaluate"]["per_s"]
@@ -105,8 +115,7 @@ def main() -> None:
               f"{100 * growth:+.1f}% (target within 10%)")
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(json.dumps({"device": args.device, "batch_size": args.batch_size,
-                                                 "results": results}, indent=2) + "\n")
+        Path(args.output).write_text(json.dumps({"command": sys.argv, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
