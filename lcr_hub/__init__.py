@@ -8,7 +8,7 @@ else is imported on first use.
 
 Layers (each imports only from those above it): ``constants``, ``errors``, ``_hashing`` ->
 ``models`` -> ``data`` -> ``encoding`` -> ``checkpoint``, ``cards`` -> ``hub`` ->
-``pipeline``, ``system``, ``env`` -> ``evaluation`` -> ``training`` -> ``compat`` -> ``cli``.
+``localization`` -> ``pipeline``, ``system``, ``env`` -> ``evaluation``, ``detect`` -> ``training`` -> ``compat`` -> ``cli``.
 """
 
 from __future__ import annotations

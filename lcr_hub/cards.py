@@ -120,6 +120,25 @@ def _results_table(metadata: dict) -> str:
     return "\n".join(out)
 
 
+def _localization_table(metadata: dict) -> str:
+    """The localisation figures of each evaluation set that has them (``validation.<set>.localization``:
+    :func:`lcr_hub.evaluation.localization.localization_metrics`), or ``""``."""
+    out = []
+    for name, v in metadata.get("validation", {}).items():
+        loc = v.get("localization") if isinstance(v, dict) else None
+        if not loc:
+            continue
+        rows = ["| metric | value |", "|---|---|"]
+        for key, label in (("top_pair_hit_rate", "top-pair hit rate"),
+                           ("minority_document_accuracy", "minority-document accuracy")):
+            rows.append(f"| {label} | {loc[key]:.4f} |")
+            rows += [f"| {label} {lvl} (n={lv['n']}) | {lv[key]:.4f} |" for lvl, lv in loc.get("per_level", {}).items()]
+        out.append(f"\n**Localisation, {_SET_DESCRIPTIONS.get(name, name)}** ({loc['n']} conflicting rows with "
+                   "three or more documents: the most conflicting pair holds one minority and one majority "
+                   "document; the top-scoring document holds a minority value)\n\n" + "\n".join(rows) + "\n")
+    return "".join(out)
+
+
 def render_model_card(metadata: dict, template: str | Path | None = None) -> str:
     """Render a checkpoint's ``README.md`` from its training metadata.
 
@@ -134,6 +153,7 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
     body = Template(path.read_text()).substitute(
         command=metadata["command"],
         results=_results_table(metadata),
+        localization=_localization_table(metadata),
         config=json.dumps(metadata["config"], indent=2, sort_keys=True),
         weights_sha256=metadata["weights_sha256"],
         seed=metadata["seed"],

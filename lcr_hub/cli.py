@@ -52,6 +52,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         on_duplicate=args.on_duplicate,
         detector=args.detector,
         classifier=args.classifier,
+        split=args.split,
+        validation_fraction=args.validation_fraction,
         batch_size=args.batch_size,
         device=_usable_device(args.device),
         bootstrap=args.bootstrap,
@@ -67,6 +69,22 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(output, json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {output}")
+    return 0
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from .detect import detect, format_summary
+
+    output = Path(args.output)
+    _check_writable(output)  # before minutes of scoring
+    summary = detect(
+        args.data, output, data_revision=args.data_revision, detector=args.detector, classifier=args.classifier,
+        batch_size=args.batch_size, chunk_rows=args.chunk_rows, device=_usable_device(args.device),
+        skip_invalid=args.skip_invalid, report=args.report, report_rows=args.report_rows,
+        progress=not args.no_progress,
+    )
+    if summary is not None:  # None: another process of a multi-process run
+        print(format_summary(summary))
     return 0
 
 
@@ -219,6 +237,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "base": _cmd_base,
     "evaluate-answers": _cmd_evaluate_answers,
     "evaluate": _cmd_evaluate,
+    "detect": _cmd_detect,
     "calibrate": _cmd_calibrate,
     "validate": _cmd_validate,
     "generate": _cmd_generate,

@@ -178,3 +178,15 @@ PREPARED_BASE_DTYPE = "float32"
 BASE_PROVENANCE_NAME = "lcr_base_provenance.json"
 # The revision LCR configs record for a prepared base: this prefix + its weights' sha256.
 PREPARED_REVISION_PREFIX = "sha256:"
+
+# Localisation and `lcr-hub detect` (lcr_hub.localization, lcr_hub.detect).
+#: With at least this many documents, the top-scoring document names the minority side.
+MIN_DOCUMENTS_FOR_MINORITY = 3
+#: The key of a `detect` output row that holds the predictions (the input's other fields stay beside it).
+DETECT_OUTPUT_KEY = "lcr"
+#: Rows `detect` reads, scores and writes at a time (memory stays flat whatever the input size).
+DETECT_CHUNK_ROWS = 1024
+#: Suffixes beside `detect --output FILE`: the rows written so far, its resume state, the skipped rows.
+DETECT_PARTIAL_SUFFIX = ".partial"
+DETECT_STATE_SUFFIX = ".partial.state.json"
+DETECT_SKIPPED_SUFFIX = ".skipped.jsonl"

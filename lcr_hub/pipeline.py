@@ -14,6 +14,7 @@ from .checkpoint import default_checkpoint
 from .constants import CONFLICT_LEVELS
 from .data import tokenize_examples
 from .errors import ConfigError
+from .localization import Localization, document_refs, localize, split_pair_logits
 from .encoding.features import BaseEncoder, load_encoder
 from .models.modeling_lcr import LCRClassifier, LCRDetector
 from .encoding.batches import length_sorted_batches
@@ -29,6 +30,10 @@ class LCRPredictions:
         level_probabilities: ``(n, 4)`` classifier probabilities, or None without a classifier.
         conflict_logits: ``(n,)`` the detector's raw logits (before its temperature).
         level_logits: ``(n, 4)`` the classifier's raw logits, or None.
+        pair_logits: Per row, the detector's logit of each document pair (``n (n - 1) / 2``,
+            in ``torch.triu_indices`` order), or None for a detector without document pooling.
+        localizations: Per row, where the conflict is (:class:`~lcr_hub.localization.Localization`:
+            pair probabilities, the most conflicting pair, per-document scores), or None.
     """
 
     conflict_probability: np.ndarray
@@ -36,6 +41,8 @@ class LCRPredictions:
     level_probabilities: np.ndarray | None
     conflict_logits: np.ndarray | None = None
     level_logits: np.ndarray | None = None
+    pair_logits: list[np.ndarray] | None = None
+    localizations: list[Localization] | None = None
 
     @property
     def levels(self) -> list[str] | None:
@@ -161,6 +168,7 @@ class LCRPipeline:
         level_logits = np.zeros((n, len(CONFLICT_LEVELS)), dtype=np.float64) if self.classifier is not None else None
         shared = self.classifier is not None and self.classifier.config.freeze_encoder
         layers = [self.detector.config.layer_index] + ([self.classifier.config.layer_index] if shared else [])
+        pair_logits: list[np.ndarray | None] = [None] * n
         with tqdm(total=n, desc="Scoring", unit="row", disable=not progress) as bar:
             for indices in self.batches(rows, batch_size):
                 batch_examples = [formatted[i] for i in indices]
@@ -174,6 +182,11 @@ class LCRPipeline:
                 )
                 probabilities[indices] = out.probabilities.float().cpu().numpy()
                 logits[indices] = out.logits.float().cpu().numpy()
+                if out.pair_logits is not None:  # localisation: each row's own pairs
+                    rows_pairs = split_pair_logits(out.pair_logits.float().cpu().numpy(),
+                                                   [len(rows[i]["documents"]) for i in indices])
+                    for i, row_pairs in zip(indices, rows_pairs):
+                        pair_logits[i] = row_pairs
                 if self.classifier is not None and levels is not None:
                     if shared:
                         cls_out = self.classifier(
@@ -194,4 +207,25 @@ class LCRPipeline:
             level_probabilities=levels,
             conflict_logits=logits,
             level_logits=level_logits,
+            **self.localize(rows, pair_logits),
         )
+
+    def localize(self, rows: Sequence[Mapping], pair_logits: Sequence[np.ndarray | None]) -> dict:
+        """``pair_logits`` and ``localizations`` of :class:`LCRPredictions` for rows and their pair logits.
+
+        Args:
+            rows: The rows (their ``documents`` name the pairs: ``doc_id``, else position).
+            pair_logits: Each row's pair logits (None everywhere for a detector without pairs).
+
+        Returns:
+            ``{"pair_logits": [...], "localizations": [...]}``, both None without pair logits.
+        """
+        if not rows or any(p is None for p in pair_logits):
+            return {"pair_logits": None, "localizations": None}
+        temperature = self.detector.config.calibration_temperature
+        return {
+            "pair_logits": list(pair_logits),
+            "localizations": [
+                localize(p, document_refs(row["documents"]), temperature) for row, p in zip(rows, pair_logits)
+            ],
+        }

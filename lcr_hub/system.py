@@ -32,6 +32,7 @@ from ._modules.placement import execution_device, floating_dtype
 from .constants import CONFLICT_LEVELS, ON_DUPLICATE_ERROR, ROUTE_PLAIN, ROUTE_REFINE, ROUTE_SELF_CONSISTENCY
 from .data import FormattedExample, document_separator, format_example, tokenize_examples
 from .errors import ConfigError
+from .localization import document_refs, localize, split_pair_logits
 from .encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
 from .models.modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement
 from .encoding.batches import encode_rows, length_sorted_batches, predict_head
@@ -56,6 +57,9 @@ class LCRResult:
         tokens_generated: Every token generated for this question, all samples included
             (the one token of the first pass of a self-consistency row too).
         samples: The self-consistency samples (empty on the other routes).
+        localization: Where the conflict is (:meth:`lcr_hub.localization.Localization.as_dict`:
+            pair probabilities, the most conflicting pair, per-document scores), or None for a
+            detector without document pooling.
     """
 
     answer: str
@@ -67,6 +71,7 @@ class LCRResult:
     refinement_steps: int
     tokens_generated: int
     samples: list[str] = field(default_factory=list)
+    localization: dict | None = None
 
 
 def normalize_answer(text: str) -> str:
@@ -346,6 +351,7 @@ class LCRSystem:
                     stopping_criteria=StoppingCriteriaList([_StopRows(hooks)]),
                 )
             answers, lengths = self._decode(sequences[:, input_ids.shape[1]:])
+            localizations = self._localizations([rows[i] for i in indices], hooks)
             consistency = (hooks.fired & ~hooks.refined).nonzero().squeeze(1).to(device)
             samples = {}
             if len(consistency):
@@ -367,9 +373,17 @@ class LCRSystem:
                 results[i] = LCRResult(
                     answer=answers[j], conflict_probability=float(hooks.probabilities[j]), detected=bool(hooks.fired[j]),
                     level=level, level_confidence=confidence, route=route, refinement_steps=int(hooks.steps[j]),
-                    tokens_generated=n_tokens, samples=sample_texts,
+                    tokens_generated=n_tokens, samples=sample_texts, localization=localizations[j],
                 )
         return results  # type: ignore[return-value]
+
+    def _localizations(self, rows: Sequence[Mapping], hooks: LCRHooks) -> list[dict | None]:
+        """Each row's localisation (as a dict) from the pair logits the detector left on the hooks."""
+        if hooks.pair_logits is None:
+            return [None] * len(rows)
+        per_row = split_pair_logits(hooks.pair_logits.cpu().numpy(), [len(r["documents"]) for r in rows])
+        temperature = self.detector.config.calibration_temperature
+        return [localize(p, document_refs(r["documents"]), temperature).as_dict() for r, p in zip(rows, per_row)]
 
     def _self_consistency(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int, seed: int

@@ -33,6 +33,7 @@ KEEP_FIRST_DUPLICATE_OPTION = {
     "help": "When an id repeats with different content, keep its first row and warn how many rows were dropped "
             "(default: refuse the data). For the original benchmark files, which repeat ids.",
 }
+DETECT_CHUNK_ROWS = 1024  # = lcr_hub.constants.DETECT_CHUNK_ROWS (tests/test_detect.py)
 DEVICE_HELP = "Torch device: cpu, cuda, cuda:1, mps or auto (default cpu); an unavailable one stops with exit 2."
 
 
@@ -107,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-revision", metavar="REV", help="Revision of the Hub dataset repos in --data (pin a commit sha).")
     ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
+    ev.add_argument("--split", choices=("all", "validation"), default="all",
+                    help="'all' (default): every row; 'validation': only the validation part of the training split "
+                         "(by id, stratified per level, --seed), as training and calibrate use it.")
+    ev.add_argument("--validation-fraction", type=float, default=0.2, metavar="F",
+                    help="Share of the ids in the validation part, with --split validation (default 0.2).")
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
     ev.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
@@ -117,6 +123,30 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--plots", metavar="DIR", help="Write reliability_diagram.png and confusion_matrix.png here.")
     ev.add_argument("--no-progress", action="store_true",
                     help="Hide lcr_hub's own progress bars too (other libraries' bars are always off).")
+
+    det = _add_command(sub, "detect", "Score unlabeled rows (query + documents): conflict, level, route and which documents disagree.",
+                       "--data my_rows.jsonl --output out/preds.jsonl",
+                       "--data rows/ --output out/preds.jsonl --skip-invalid --report out/report --report-rows 20")
+    det.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                     help=".jsonl files or folders, or Hub dataset repos hf://datasets/owner/name@SHA; rows need "
+                          "'query' and 'documents' (strings or {text, doc_id}); other fields are passed through.")
+    det.add_argument("--data-revision", metavar="REV", help="Revision of the Hub dataset repos in --data (pin a commit sha).")
+    det.add_argument("--output", required=True, metavar="FILE.jsonl",
+                     help="One JSON line per row, in input order; written as FILE.partial first and resumed from there "
+                          "after a crash (same input and settings).")
+    det.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
+    det.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
+    det.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
+    det.add_argument("--chunk-rows", type=_count(1), default=DETECT_CHUNK_ROWS, metavar="N",
+                     help=f"Rows read, scored and written at a time; bounds memory (default {DETECT_CHUNK_ROWS}).")
+    det.add_argument("--device", default="cpu", help=DEVICE_HELP)
+    det.add_argument("--skip-invalid", action="store_true",
+                     help="Skip malformed rows and list them (file, line, field, error) in FILE.skipped.jsonl "
+                          "(default: stop at the first with its file:line:field).")
+    det.add_argument("--report", metavar="DIR", help="Write an HTML page per row (documents, scores, conflicting pair) here.")
+    det.add_argument("--report-rows", type=_count(1), default=10, metavar="N", help="Rows with a page (default 10).")
+    det.add_argument("--no-progress", action="store_true",
+                     help="Hide lcr_hub's own progress bars too (other libraries' bars are always off).")
 
     cal = _add_command(sub, "calibrate", "Fit the detector's and classifier's temperatures; write calibrated copies.",
                        "--data data/natural/validation.jsonl --output out/calibrated")

@@ -21,6 +21,7 @@ DEVICE_COMMANDS: dict[str, list[str]] = {
     "validate": [],
     "generate": ["--base", "base", "--detector", "det", "--refinement", "ref"],
     "evaluate-answers": ["--base", "base", "--detector", "det", "--refinement", "ref", "--data", "rows.jsonl"],
+    "detect": ["--data", "rows.jsonl", "--output", "preds.jsonl"],
 }
 
 
@@ -31,7 +32,7 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 def test_every_option_has_help_and_every_command_a_purpose_and_an_example():
     commands = _subcommands(build_parser())
-    assert len(commands) == 11
+    assert len(commands) == 12
     for name, sub in commands.items():
         for action in sub._actions:
             if isinstance(action, argparse._HelpAction):

@@ -38,6 +38,8 @@ LAYERS: dict[str, int] = {
     "lcr_hub._modules.tiny": 4,  # tiny test bases and the bundled sample, for tests and scripts: reads data/
     "lcr_hub.encoding": 4,
     "lcr_hub.checkpoint": 5,
+    "lcr_hub.localization": 5,  # pair probabilities and document scores: numpy on constants/errors
+    "lcr_hub.report_html": 5,  # detect's HTML pages: stdlib on constants and _modules.atomic
     "lcr_hub.cards": 5,
     "lcr_hub.hub": 6,
     "lcr_hub.pipeline": 7,
@@ -45,6 +47,7 @@ LAYERS: dict[str, int] = {
     "lcr_hub.env": 7,
     "lcr_hub": 7,  # the facade: registers the models and injects hub's verified loader
     "lcr_hub.evaluation": 8,
+    "lcr_hub.detect": 8,  # streams unlabeled rows through the pipeline
     "lcr_hub.training": 9,
     "lcr_hub.compat": 10,
     "lcr_hub.cli": 11,

@@ -387,3 +387,17 @@ def test_cli_generate_prints_one_json_line_per_row_and_route_totals(tiny_bases, 
     assert [line["id"] for line in lines[:3]] == ["sample_l1_001", "sample_l1_002", "sample_l1_003"]
     assert all(line["route"] == ROUTE_REFINE and line["refinement_steps"] == T_MAX for line in lines[:3])
     assert lines[3] == {"routes": {ROUTE_REFINE: {"n": 3, "mean_tokens_generated": 2.0}}}
+
+
+@pytest.mark.parametrize("family", ["llama"])
+def test_generate_results_say_which_documents_disagree(tiny_bases, short_rows, family):
+    system = make_system(tiny_bases[family], pooling="documents")
+    results = system.generate(short_rows, max_new_tokens=2, batch_size=4)
+    for row, result in zip(short_rows, results):
+        loc = result.localization
+        n = len(row["documents"])
+        assert len(loc["pairs"]) == n * (n - 1) // 2 and [d["document"] for d in loc["document_scores"]] == [
+            d["doc_id"] for d in row["documents"]]
+        # The row's probability is its most conflicting pair's (same logit, same temperature).
+        assert loc["conflicting_pair_probability"] == pytest.approx(result.conflict_probability, abs=1e-5)
+        assert (loc["disagreeing_document"] is None) == (n < 3)

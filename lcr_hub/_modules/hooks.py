@@ -44,6 +44,7 @@ class LCRHooks:
     Attributes (set by the first call through the block):
         probabilities: ``(batch,)`` detector probability (None without a detector).
         fired: ``(batch,)`` bool, probability >= the detector's threshold.
+        pair_logits: ``(batch, pairs)`` the detector's pair logits (None without document pooling).
         refined: ``(batch,)`` bool, rows that fired and were allowed to refine.
         steps: ``(batch,)`` long, refinement steps of each row (0 when not refined).
         step_norms: ``(batch,)`` mean step norm of each row (differentiable; 0 when not refined).
@@ -70,6 +71,7 @@ class LCRHooks:
         self.decide_mask = decide_mask
         self.probabilities: torch.Tensor | None = None
         self.fired: torch.Tensor | None = None
+        self.pair_logits: torch.Tensor | None = None
         self.refined: torch.Tensor | None = None
         self.steps: torch.Tensor | None = None
         self.step_norms: torch.Tensor | None = None
@@ -131,6 +133,7 @@ class LCRHooks:
                 )
             out = self.detector(h.to(self.detector.dtype), attention_mask=mask, document_mask=document_mask)
             self.probabilities = out.probabilities.float()
+            self.pair_logits = None if out.pair_logits is None else out.pair_logits.float()
             self.fired = self.probabilities >= self.detector.config.threshold
         else:
             self.fired = torch.ones(batch, dtype=torch.bool, device=h.device)

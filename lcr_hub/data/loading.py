@@ -195,6 +195,27 @@ def _validate_document(value: Any, index: int, path: Path, line: int) -> dict[st
     return {"doc_id": doc_id, "text": text, "answer": answer}
 
 
+def _document_list(documents: Any, kind: str, example: str, path: Path, line: int) -> list:
+    """``documents`` when it is a non-empty array of at most MAX_DOCUMENTS entries, else a DataError."""
+    if not isinstance(documents, list) or not documents:
+        got = "an empty array" if isinstance(documents, list) else _describe(documents)
+        raise DataError(
+            f"expected a non-empty array of {kind}, got {got}. Fix: list the retrieved documents as {example}.",
+            path=path,
+            line=line,
+            field="documents",
+        )
+    if len(documents) > MAX_DOCUMENTS:
+        raise DataError(
+            f"expected at most {MAX_DOCUMENTS} documents, got {len(documents)}. "
+            f"Fix: keep the {MAX_DOCUMENTS} most relevant documents or split the row.",
+            path=path,
+            line=line,
+            field="documents",
+        )
+    return documents
+
+
 def _validate_row(obj: Any, path: Path, line: int) -> dict[str, Any]:
     """Validate one parsed JSON line and return the normalised row (without ``source``)."""
     if not isinstance(obj, dict):
@@ -216,24 +237,7 @@ def _validate_row(obj: Any, path: Path, line: int) -> dict[str, Any]:
     row_id = _as_id(obj["id"], "id", path, line, required=True)
     query = _as_text(obj["query"], "query", path, line, non_empty=True)
 
-    documents = obj["documents"]
-    if not isinstance(documents, list) or not documents:
-        got = "an empty array" if isinstance(documents, list) else _describe(documents)
-        raise DataError(
-            f"expected a non-empty array of document objects, got {got}. "
-            'Fix: list the retrieved documents as [{"text": "...", "answer": "..."}, ...].',
-            path=path,
-            line=line,
-            field="documents",
-        )
-    if len(documents) > MAX_DOCUMENTS:
-        raise DataError(
-            f"expected at most {MAX_DOCUMENTS} documents, got {len(documents)}. "
-            f"Fix: keep the {MAX_DOCUMENTS} most relevant documents or split the row.",
-            path=path,
-            line=line,
-            field="documents",
-        )
+    documents = _document_list(obj["documents"], "document objects", '[{"text": "...", "answer": "..."}, ...]', path, line)
     docs = [_validate_document(doc, i, path, line) for i, doc in enumerate(documents)]
 
     gold = _as_text(obj["gold_answer"], "gold_answer", path, line, non_empty=False)

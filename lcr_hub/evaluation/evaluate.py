@@ -18,10 +18,11 @@ from ..checkpoint import default_checkpoint
 from ..constants import PACKAGE_VERSION as __version__
 from .._modules.provenance import command_line, file_digests, git_commit, hardware, package_versions
 from ..constants import CONFIG_NAME, CONFLICT_LEVELS, ON_DUPLICATE_ERROR, WEIGHTS_NAME, level_by_code
-from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_data
+from ..data import SAMPLE_DATA_PATH, build_detection_dataset, load_lcr_data, train_validation_split
 from ..errors import DataError, LCRHubError
 from ..pipeline import LCRPipeline, LCRPredictions
 from .._modules.seeding import seed_everything
+from .localization import format_localization, localization_metrics
 from .metrics import bootstrap_intervals, classifier_metrics, detector_metrics
 
 
@@ -73,7 +74,8 @@ def _predict_in_processes(
     with tqdm(total=len(examples), desc="Scoring", unit="row", disable=not (progress and accelerator.is_main_process)) as bar:
         for (indices,) in loader:
             predicted = pipeline.predict([examples[i] for i in indices], batch_size=len(indices), progress=False)
-            part = {"index": np.asarray(indices), **{k: getattr(predicted, k) for k in _PREDICTION_FIELDS}}
+            part = {"index": np.asarray(indices), **{k: getattr(predicted, k) for k in _PREDICTION_FIELDS},
+                    "pair_logits": predicted.pair_logits}
             gathered = accelerator.gather_for_metrics([part], use_gather_object=True)
             parts.extend(gathered)
             bar.update(sum(len(g["index"]) for g in gathered))
@@ -94,12 +96,14 @@ def _predict_in_processes(
     probabilities = joined("conflict_probability")
     if probabilities is None:
         probabilities = np.zeros(0)
+    pair_logits = [logits for p in parts for logits in (p["pair_logits"] or [None] * len(p["index"]))]
     return LCRPredictions(
         conflict_probability=probabilities,
         detected=probabilities >= pipeline.detector.config.threshold,
         level_probabilities=joined("level_probabilities"),
         conflict_logits=joined("conflict_logits"),
         level_logits=joined("level_logits"),
+        **pipeline.localize(examples, [pair_logits[i] for i in order]),
     )
 
 
@@ -110,6 +114,8 @@ def evaluate(
     on_duplicate: str = ON_DUPLICATE_ERROR,
     detector: str | os.PathLike | None = None,
     classifier: str | os.PathLike | None = None,
+    split: str = "all",
+    validation_fraction: float = 0.2,
     batch_size: int = 32,
     device: str = "cpu",
     bootstrap: int = 1000,
@@ -137,6 +143,10 @@ def evaluate(
             The report's ``data.duplicates`` says how many rows were dropped.
         detector: Detector folder (default: the embedded checkpoint).
         classifier: Classifier folder (default: the embedded checkpoint).
+        split: ``"all"`` scores every row; ``"validation"`` only the validation part of the
+            training split (by id, stratified per level, ``seed``, ``validation_fraction``:
+            :func:`~lcr_hub.data.train_validation_split`, as training and ``calibrate``).
+        validation_fraction: The share of ids in the validation part.
         batch_size: Rows per encoder pass.
         device: ``cpu``, ``cuda``, ``cuda:1``... With several processes, ``cpu`` or each
             process's own GPU (Accelerate's ``device``).
@@ -162,6 +172,10 @@ def evaluate(
     data_sources = [os.fspath(p) for p in (data or [SAMPLE_DATA_PATH])]  # not Path: it would fold hf://
     loaded = load_lcr_data(data_sources, revision=data_revision, on_duplicate=on_duplicate)
     files, rows = loaded.files, loaded.dataset
+    if split == "validation":
+        rows = train_validation_split(rows, validation_fraction=validation_fraction, seed=seed)[1]
+    elif split != "all":
+        raise ValueError(f"split must be 'all' or 'validation', got {split!r}")
     detection = build_detection_dataset(rows)
     if len(detection) == 0:
         raise DataError(
@@ -222,12 +236,20 @@ def evaluate(
             classifier_report["confusion_matrix"], Path(plots) / "confusion_matrix.png",
             f"Confusion: classifier {classifier or 'embedded (checkpoints/classifier)'}\non {data_name}",
         ))
+    localization = None
+    if predictions.localizations is not None:
+        conflicting = np.flatnonzero(labels == 1)
+        localization = localization_metrics([examples[i] for i in conflicting],
+                                            [predictions.localizations[i] for i in conflicting],
+                                            bootstrap=bootstrap, seed=seed)
     return {
         "n_rows": len(rows),
+        "split": {"name": split, "validation_fraction": validation_fraction, "seed": seed},
         "plots": plot_files,
         "n_detection_examples": len(detection),
         "detector": detector_report,
         "classifier": classifier_report,
+        "localization": localization,
         "oracle_majority_vote": _oracle(detection),
         "bootstrap": {"replicates": bootstrap, "seed": seed, "resampled": "row ids (a row with its twin)"},
         "throughput": {
@@ -289,6 +311,8 @@ def format_report(report: dict) -> str:
     if ci:
         lines.append(f"95% bootstrap intervals ({report['bootstrap']['replicates']} replicates, rows with their twins):")
         lines += [f"  {name:<24} [{lo:.4f}, {hi:.4f}]" for name, (lo, hi) in ci.items()]
+    if report.get("localization"):
+        lines += format_localization(report["localization"])
     o = report["oracle_majority_vote"]
     lines += [
         f"oracle (majority vote over the answer annotations no model sees): detector accuracy "
