@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from string import Template
 
-from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID, RELEASE_CONSTRAINTS
+from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID
+from .steps import RELEASE_CONSTRAINTS
 
 #: Card templates ship in the package (`lcr_hub/model_cards/`).
 _TEMPLATES = Path(__file__).resolve().parent / "model_cards"

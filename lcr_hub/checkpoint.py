@@ -35,11 +35,10 @@ from .constants import (
     MODEL_CARD_NAME,
     REFERENCE_NAME,
     SHA256_HEX,
-    STEP_CALIBRATE,
     WEIGHTS_NAME,
 )
 from .errors import CheckpointError, IntegrityError
-from .steps import check_steps, step_record
+from .steps import STEP_CALIBRATE, check_steps, step_record
 
 #: The embedded checkpoints (package data).
 EMBEDDED_CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"

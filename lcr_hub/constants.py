@@ -134,18 +134,6 @@ PICKLE_PATTERNS: tuple[str, ...] = ("*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle
 # Environment variable naming a registry file to use instead of the one shipped in the package.
 REGISTRY_ENV = "LCR_HUB_REGISTRY"
 
-# Recorded steps (lcr_hub/steps.py): every step that produced a checkpoint's bytes, in order,
-# under `steps` in its training metadata; `lcr-hub rebuild` replays them.
-STEP_GENERATE = "generate"
-STEP_TRAIN = "train"
-STEP_CALIBRATE = "calibrate"
-STEP_RELEASE = "release"
-STEP_KINDS: tuple[str, ...] = (STEP_GENERATE, STEP_TRAIN, STEP_CALIBRATE, STEP_RELEASE)
-# Written by a data generator beside its output files: its command, versions and the files' sha256.
-GENERATED_BY_NAME = "generated_by.json"
-# The exact versions the embedded checkpoints were built with (pip constraints format).
-RELEASE_CONSTRAINTS = "constraints/release.txt"
-
 # lcr_hub's own cache (`$LCR_HUB_CACHE`, default ~/.cache/lcr_hub). Its `stamps/` folder holds
 # verification stamps (lcr_hub/_hashing.py): one JSON file per verified file, recording
 # its stat fields and sha256, so that loading an unchanged file does not hash it again.

@@ -82,10 +82,6 @@ class PublishError(LCRHubError):
     """Publishing a variant was refused (existing tag, incomplete folder, ...)."""
 
 
-class RebuildError(LCRHubError):
-    """A release cannot be rebuilt: no recorded steps, a missing or changed input, or a step that failed."""
-
-
 class CalibrationDriftError(LCRHubError):
     """Recomputed outputs or calibration figures differ from those stored beside the weights.
 

@@ -38,17 +38,24 @@ from typing import Any
 
 from ._hashing import sha256_file
 from ._modules.atomic import staged_folder
-from .checkpoint import CheckpointMetadata, checkpoints_root, folder_files, read_metadata
+from .checkpoint import CheckpointMetadata, checkpoints_root, folder_files, read_metadata, write_manifest
 from .constants import (
     CHECKPOINTS_ENV,
+    CONFIG_NAME,
     METADATA_NAME,
-    STEP_CALIBRATE,
-    STEP_GENERATE,
-    STEP_RELEASE,
     WEIGHTS_NAME,
 )
-from .errors import RebuildError
-from .steps import version_changes
+from .errors import CheckpointError
+from .hub.registry import BYTECODE_CACHE
+from .steps import STEP_CALIBRATE, STEP_GENERATE, STEP_RELEASE, version_changes
+
+class RebuildError(CheckpointError):
+    """A release cannot be rebuilt: no recorded steps, a missing or changed input, or a step that failed.
+
+    (A ``CheckpointError``, defined here rather than in ``lcr_hub.errors``: errors.py ships
+    byte for byte inside every release as remote code, so it changes with the next release.)
+    """
+
 
 #: The lcr_hub that replays (its parent folder goes first on the steps' ``PYTHONPATH``).
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +153,7 @@ def recorded_steps(metadata: CheckpointMetadata | None, where: str) -> list[dict
         >>> from lcr_hub.checkpoint import default_checkpoint
         >>> recorded_steps(read_metadata(default_checkpoint("classifier")), "classifier")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        lcr_hub.errors.RebuildError: classifier was released before steps were recorded...
+        lcr_hub.rebuild.RebuildError: classifier was released before steps were recorded...
     """
     if metadata is None:
         raise RebuildError(f"{where} has no {METADATA_NAME}: there is nothing to replay (not trained by lcr_hub).")
@@ -231,15 +238,31 @@ def _run(command: str, number: int, cwd: Path, env: dict[str, str]) -> None:
         raise RebuildError(f"step {number} failed (exit {result.returncode}): {command}\n{tail}")
 
 
-def _calibrate_env(env: dict[str, str], work: Path, component: str, previous: Path) -> dict[str, str]:
-    """``$LCR_HUB_CHECKPOINTS`` for a replayed calibrate: ``component`` is the previous step's folder."""
+def _calibrate_env(env: dict[str, str], work: Path, component: str, previous: Path, command: str) -> dict[str, str]:
+    """``$LCR_HUB_CHECKPOINTS`` for a replayed calibrate: ``component`` is the previous step's folder.
+
+    ``lcr-hub calibrate`` fits both embedded components. The other one is read as it is,
+    except when its own calibration came from this same command: then it gets back the
+    temperature it had before (``calibration.before``), as that command found it, so that the
+    replay sees the same inputs (and refuses or accepts the fit as the original did).
+    """
     root = work / "embedded"
     if root.exists():
         shutil.rmtree(root)
     root.mkdir()
     shutil.copytree(previous, root / component)
-    for other in checkpoints_root().iterdir():  # the other embedded components, read as they are
-        if other.is_dir() and other.name != component:
+    for other in checkpoints_root().iterdir():
+        if not other.is_dir() or other.name == component or not (other / CONFIG_NAME).is_file():
+            continue
+        metadata = read_metadata(other)
+        calibration = metadata.calibration if metadata is not None else None
+        if calibration and calibration.get("command") == command:
+            shutil.copytree(other, root / other.name, ignore=shutil.ignore_patterns(BYTECODE_CACHE))
+            config = json.loads((other / CONFIG_NAME).read_text())
+            config["calibration_temperature"] = calibration["before"]["temperature"]
+            (root / other.name / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+            write_manifest(root / other.name)
+        else:
             (root / other.name).symlink_to(other.resolve())
     return {**env, CHECKPOINTS_ENV: str(root)}
 
@@ -303,7 +326,7 @@ def replay_steps(metadata: CheckpointMetadata, steps: list[dict[str, Any]], work
                 target = _inside(cwd, given, number, "input")
                 if target != previous.resolve():
                     shutil.copytree(previous, target, dirs_exist_ok=True)
-            step_env = _calibrate_env(env, work, metadata.component, previous)
+            step_env = _calibrate_env(env, work, metadata.component, previous, step["command"])
         _run(step["command"], number, cwd, step_env)
         if kind == STEP_GENERATE:
             for path in step.get("outputs", ()):
@@ -469,7 +492,7 @@ def rebuild_variant(name_or_tag: str, output: str | os.PathLike, *, inputs: str 
     Example:
         >>> rebuild_variant("classifier/minilm", tempfile.mkdtemp())  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        lcr_hub.errors.RebuildError: classifier/minilm (classifier-minilm-v8) was released before steps were recorded...
+        lcr_hub.rebuild.RebuildError: classifier/minilm (classifier-minilm-v8) was released before steps were recorded...
     """
     from .hub.loading import verify_variant
     from .hub.registry import get_variant

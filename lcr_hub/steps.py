@@ -27,8 +27,19 @@ from typing import Any
 from ._hashing import sha256_file
 from ._modules.atomic import atomic_write
 from ._modules.provenance import command_line, framework
-from .constants import GENERATED_BY_NAME, STEP_GENERATE, STEP_KINDS
 from .errors import CheckpointError
+
+# The step kinds, in the order they usually run. (Here, not in constants.py: constants.py and
+# errors.py ship inside every release as remote code, byte for byte.)
+STEP_GENERATE = "generate"
+STEP_TRAIN = "train"
+STEP_CALIBRATE = "calibrate"
+STEP_RELEASE = "release"
+STEP_KINDS: tuple[str, ...] = (STEP_GENERATE, STEP_TRAIN, STEP_CALIBRATE, STEP_RELEASE)
+#: Written by a data generator beside its output files: its command, versions and the files' sha256.
+GENERATED_BY_NAME = "generated_by.json"
+#: The exact versions the embedded checkpoints were built with (pip constraints format), in a clone.
+RELEASE_CONSTRAINTS = "constraints/release.txt"
 
 
 def step_record(kind: str, command: str | None = None, **where: Any) -> dict[str, Any]:

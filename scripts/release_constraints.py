@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from lcr_hub.checkpoint import checkpoints_root, read_metadata
-from lcr_hub.constants import METADATA_NAME, RELEASE_CONSTRAINTS
+from lcr_hub.constants import METADATA_NAME
+from lcr_hub.steps import RELEASE_CONSTRAINTS
 from lcr_hub.errors import LCRHubError
 from lcr_hub.release_constraints import constraint_problems, constraints_text, pinned_versions
 

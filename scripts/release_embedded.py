@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     import lcr_hub
     from lcr_hub._modules.atomic import staged_folder
     from lcr_hub.checkpoint import checkpoints_root, read_metadata
-    from lcr_hub.constants import DEFAULT_REPO_ID, DEFAULT_VARIANT, REGISTRY_ENV, STEP_RELEASE
+    from lcr_hub.constants import DEFAULT_REPO_ID, DEFAULT_VARIANT, REGISTRY_ENV
+    from lcr_hub.steps import STEP_RELEASE
     from lcr_hub.hub.publish import prepare_release_folder, publish_variant
     from lcr_hub.hub.registry import get_variant, list_variants, registry_path
     from lcr_hub.hub.verify import verify_folder

@@ -14,12 +14,13 @@ from safetensors.torch import load_file, save_file
 
 from lcr_hub._hashing import sha256_file
 from lcr_hub.checkpoint import default_checkpoint, read_checkpoint, read_metadata, retemper
-from lcr_hub.constants import CHECKSUMS_NAME, MODEL_CARD_NAME, REGISTRY_ENV, RELEASE_CONSTRAINTS, WEIGHTS_NAME
-from lcr_hub.errors import CheckpointError, RebuildError
+from lcr_hub.constants import CHECKSUMS_NAME, MODEL_CARD_NAME, REGISTRY_ENV, WEIGHTS_NAME
+from lcr_hub.errors import CheckpointError
 from lcr_hub.hub.publish import prepare_release_folder
 from lcr_hub.hub.registry import FileDigest, Variant, add_variant
-from lcr_hub.rebuild import compare_release, rebuild_variant
+from lcr_hub.rebuild import RebuildError, compare_release, rebuild_variant
 from lcr_hub.release_constraints import constraint_problems, pinned_versions
+from lcr_hub.steps import RELEASE_CONSTRAINTS
 
 REPO = Path(__file__).resolve().parents[1]
 TAG = "classifier-tiny-v1"

@@ -22,9 +22,9 @@ from huggingface_hub.errors import HfHubHTTPError
 from ..cards import render_model_card
 from ..checkpoint import folder_files, prepare_release, read_checkpoint
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
-from ..constants import CONFIG_NAME, DEFAULT_REPO_ID, METADATA_NAME, REMOTE_CODE_FILES, STEP_RELEASE, WEIGHTS_NAME
+from ..constants import CONFIG_NAME, DEFAULT_REPO_ID, METADATA_NAME, REMOTE_CODE_FILES, WEIGHTS_NAME
 from ..errors import PublishError
-from ..steps import step_record
+from ..steps import STEP_RELEASE, step_record
 from .loading import _is_pickle
 from .registry import COMMIT_RE, FileDigest, Variant, add_variant, list_variants, registry_path
 

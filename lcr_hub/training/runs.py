@@ -18,7 +18,7 @@ import torch
 from .._modules.provenance import command_line, file_digests, framework, hardware
 from .._modules.seeding import seed_everything
 from ..checkpoint import CheckpointMetadata, DataFile, DataSplit, TrainingData, write_checkpoint
-from ..constants import ON_DUPLICATE_ERROR, SPLIT_ROLE, STEP_TRAIN, VALIDATION_SET, level_by_code
+from ..constants import ON_DUPLICATE_ERROR, SPLIT_ROLE, VALIDATION_SET, level_by_code
 from ..data import (
     LCR_FEATURES,
     build_detection_dataset,
@@ -33,7 +33,7 @@ from ..evaluation.metrics import classifier_metrics, detector_metrics
 from ..evaluation.reference import reference_record
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
-from ..steps import generate_steps, step_record
+from ..steps import STEP_TRAIN, generate_steps, step_record
 from .heads import (
     DETECTOR_MIXER_LEARNING_RATE,
     DETECTOR_MIXING_LAYERS,
