@@ -181,3 +181,17 @@ def test_training_module_command_is_recorded_as_a_runnable_command(monkeypatch):
     monkeypatch.setattr(sys, "argv", [str(REPO / "lcr_hub" / "__main__.py"), "calibrate"])
     assert command_line() == "lcr-hub calibrate"
     assert json.loads(json.dumps(command_line()))  # a plain string
+
+
+def test_report_names_the_versions_that_changed_and_the_files_that_differ(tmp_path):
+    from lcr_hub.rebuild import FileResult, RebuildReport
+
+    report = RebuildReport("classifier/tiny (classifier-tiny-v1)", tmp_path, [
+        FileResult("config.json", "ok", "a" * 64, "a" * 64),
+        FileResult("training_metadata.json", "differs", "b" * 64, "c" * 64, ["fields that differ: framework: transformers_version"]),
+    ], versions=[(2, "train", {"transformers_version": ("5.24.0", "5.25.0")})])
+    lines = report.lines()
+    assert not report.ok and lines[-1] == "1 ok, 1 differ"
+    assert "  differs    training_metadata.json  (registry bbbbbbbbbbbb, rebuilt cccccccccccc)" in lines
+    assert "  step 2 (train) recorded other versions than installed: transformers_version 5.24.0 -> 5.25.0" in lines
+    assert json.loads(json.dumps(report.to_dict()))["versions"][0]["changes"] == {"transformers_version": ["5.24.0", "5.25.0"]}
