@@ -294,6 +294,9 @@ def replay_steps(metadata: CheckpointMetadata, steps: list[dict[str, Any]], work
     scripts = [t[1] for t in (shlex.split(s["command"]) for s in steps)
                if len(t) > 1 and t[0] == "python" and t[1].endswith(".py") and not Path(t[1]).is_absolute()]
     for number, step in enumerate(steps, 1):  # refuse before running anything
+        if step["kind"] not in (STEP_GENERATE, STEP_RELEASE) and not isinstance(step.get("output"), str):
+            raise RebuildError(f"step {number} ({step['kind']}) records no 'output' folder, so its result cannot be "
+                               "found. Restore the release's training_metadata.json.")
         for what in ("output", "input"):  # an absolute input is read where it is (the embedded default)
             path = step.get(what)
             if isinstance(path, str) and not (what == "input" and Path(path).is_absolute()):
