@@ -7,6 +7,7 @@ from pathlib import Path
 from string import Template
 
 from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID
+from .steps import RELEASE_CONSTRAINTS
 
 #: Card templates ship in the package (`lcr_hub/model_cards/`).
 _TEMPLATES = Path(__file__).resolve().parent / "model_cards"
@@ -139,6 +140,27 @@ def _localization_table(metadata: dict) -> str:
     return "".join(out)
 
 
+def _steps_section(metadata: dict) -> str:
+    """"How these bytes were made": the recorded steps, numbered, each with its versions (none: "")."""
+    steps = metadata.get("steps")
+    if not steps:
+        return ""  # released before steps were recorded: the card is as it was
+    torch_version = str(metadata["framework"].get("pytorch_version") or "").split("+")[0]
+    releases = [step for step in steps if step["kind"] == "release"]
+    lines = ["\n## How these bytes were made\n",
+             "Every step that produced the files of this folder, in order (`steps` in `training_metadata.json`):\n"]
+    for number, step in enumerate(steps, 1):
+        versions = ", ".join(f"{k.removesuffix('_version')} {v}" for k, v in step["versions"].items() if v)
+        lines.append(f"{number}. {step['kind']}:\n\n   ```bash\n   {step['command']}\n   ```\n\n   versions: {versions}\n")
+    lines.append(
+        "To rebuild it and compare every file's sha256 with the release, from a clone of lcr_hub with the\n"
+        "exact versions of the release:\n\n```bash\n"
+        f"pip install torch=={torch_version} -e . -c {RELEASE_CONSTRAINTS}\n"
+        f"python -m lcr_hub rebuild {releases[-1].get('tag') if releases else 'VARIANT'} --output out/rebuilt\n```\n"
+    )
+    return "\n".join(lines)
+
+
 def render_model_card(metadata: dict, template: str | Path | None = None) -> str:
     """Render a checkpoint's ``README.md`` from its training metadata.
 
@@ -169,7 +191,7 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
         layer_index=metadata["config"]["layer_index"],
         data_license=_DATA_LICENSE_NOTE,
     )
-    card = _yaml_front_matter(metadata) + "\n" + body
+    card = _yaml_front_matter(metadata) + "\n" + body + _steps_section(metadata)
     if "calibration" in metadata:
         c = metadata["calibration"]
         how = "fitted by NLL" if c.get("fitted", True) else f"not fitted ({c['reason']})"

@@ -38,6 +38,7 @@ from .constants import (
     WEIGHTS_NAME,
 )
 from .errors import CheckpointError, IntegrityError
+from .steps import STEP_CALIBRATE, check_steps, step_record
 
 #: The embedded checkpoints (package data).
 EMBEDDED_CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
@@ -158,8 +159,8 @@ class CheckpointMetadata:
     """``training_metadata.json``: what produced a checkpoint.
 
     The JSON keys are the field names in this order (``calibration`` only once
-    ``calibrate`` wrote one; keys this class does not know are kept in ``extra``, after the
-    others), written with two-space indent and a final newline, so reading and re-writing a
+    ``calibrate`` wrote one, ``steps`` only when the run recorded them; keys this class does not
+    know are kept in ``extra``, after the others), written with two-space indent and a final newline, so reading and re-writing a
     file gives the same bytes.
 
     Attributes:
@@ -174,6 +175,8 @@ class CheckpointMetadata:
         validation: Figures per evaluation set (``benchmark_dev``, ``natural``, ...).
         weights_sha256: sha256 of ``model.safetensors`` (filled in by :func:`write_checkpoint`).
         calibration: The record of the last ``lcr-hub calibrate``, or None.
+        steps: Every step that produced the bytes (``lcr_hub.steps``), or None for a
+            checkpoint released before steps were recorded.
         extra: Other keys found in the file, kept as they were.
 
     Example:
@@ -193,6 +196,7 @@ class CheckpointMetadata:
     validation: dict[str, Any]
     weights_sha256: str = ""
     calibration: dict[str, Any] | None = None
+    steps: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -220,15 +224,16 @@ class CheckpointMetadata:
             validation=_field(source, "validation", dict, where),
             weights_sha256=_field(source, "weights_sha256", str, where) if "weights_sha256" in source else "",
             calibration=calibration,
+            steps=check_steps(source["steps"], where) if "steps" in source else None,
             extra={k: v for k, v in source.items() if k not in known},
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in field order (``calibration`` omitted when None)."""
+        """The JSON object, keys in field order (``calibration`` and ``steps`` omitted when None)."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "extra" or (f.name == "calibration" and value is None):
+            if f.name == "extra" or (f.name in ("calibration", "steps") and value is None):
                 continue
             if f.name == "data":
                 value = {"files": [vars(d).copy() for d in value.files], "split": vars(value.split).copy(),
@@ -517,6 +522,9 @@ def retemper(
             record["validation_temperature"] = metadata.figures_temperature
             metadata.config["calibration_temperature"] = temperature
             metadata.calibration = record
+            if metadata.steps is not None:  # a calibrated copy of a checkpoint that records its steps
+                metadata.steps = [*metadata.steps, step_record(STEP_CALIBRATE, record.get("command"),
+                                                               input=str(source), output=str(output))]
             (staging / METADATA_NAME).write_text(metadata.to_json())
             (staging / MODEL_CARD_NAME).write_text(render_model_card(metadata.to_dict()))
         if reference is not None:
@@ -532,6 +540,7 @@ def prepare_release(
     config: Mapping[str, Any],
     card: str,
     extra_files: Mapping[str, str | os.PathLike] | None = None,
+    metadata: CheckpointMetadata | None = None,
 ) -> dict[str, FileDigest]:
     """Write a release folder from a checkpoint: its files, a new config and card, extra files, a manifest.
 
@@ -546,6 +555,8 @@ def prepare_release(
         config: The release's ``config.json`` content (written with sorted keys).
         card: The release's ``README.md``.
         extra_files: Name in the release -> file to copy there (e.g. remote code).
+        metadata: The release's ``training_metadata.json`` (e.g. with its release step);
+            default: the source's, copied.
 
     Returns:
         The digest and size of every written file (the manifest included).
@@ -556,7 +567,7 @@ def prepare_release(
     source = Path(source)
     extra_files = dict(extra_files or {})
     recorded = _recorded(source, read_metadata(source))
-    regenerated = {CONFIG_NAME, MODEL_CARD_NAME, CHECKSUMS_NAME, *extra_files}
+    regenerated = {CONFIG_NAME, MODEL_CARD_NAME, CHECKSUMS_NAME, *extra_files, *((METADATA_NAME,) if metadata else ())}
     with staged_folder(output) as staging:
         for name in folder_files(source):
             if name not in regenerated and "/" not in name and not name.startswith("."):
@@ -565,5 +576,7 @@ def prepare_release(
             shutil.copyfile(path, staging / name)
         (staging / CONFIG_NAME).write_text(json.dumps(dict(config), indent=2, sort_keys=True) + "\n")
         (staging / MODEL_CARD_NAME).write_text(card)
+        if metadata is not None:
+            (staging / METADATA_NAME).write_text(metadata.to_json())
         digests = write_manifest(staging)
     return digests

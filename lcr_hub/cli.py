@@ -196,6 +196,18 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rebuild(args: argparse.Namespace) -> int:
+    from .rebuild import rebuild_variant
+
+    report = rebuild_variant(args.name, args.output, inputs=args.inputs, release_folder=args.release_folder,
+                             keep_work=args.keep_work)
+    print("\n".join(report.lines()))
+    if args.report:
+        atomic_write(args.report, json.dumps(report.to_dict(), indent=2) + "\n")
+        print(f"wrote {args.report}")
+    return 0 if report.ok else 1
+
+
 def _cmd_convert(args: argparse.Namespace) -> int:
     from .hub.convert import convert_legacy_checkpoint
 
@@ -245,6 +257,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "variants": _cmd_variants,
     "verify": _cmd_verify,
     "publish": _cmd_publish,
+    "rebuild": _cmd_rebuild,
     "convert": _cmd_convert,
 }
 

@@ -218,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--folder", metavar="DIR", help="A local copy to check (default: the embedded folder when it is that release, "
                      "else the Hugging Face cache).")
 
+    reb = _add_command(sub, "rebuild", "Replay a release's recorded steps into a fresh folder and compare every file's "
+                       "sha256 with the registry; exit 1 on any difference.",
+                       "detector/minilm --output out/rebuilt/detector",
+                       "classifier-minilm-v9 --output out/rebuilt/classifier --inputs ~/lcr_hub --report out/rebuild.json")
+    reb.add_argument("name", help="Variant name (its newest release, e.g. classifier/minilm) or release tag.")
+    reb.add_argument("--output", required=True, metavar="DIR",
+                     help="Fresh folder for the rebuilt files (never the embedded checkpoints).")
+    reb.add_argument("--inputs", default=".", metavar="DIR",
+                     help="Where the recorded relative input paths resolve: data files, scripts (default: the current "
+                          "directory, the root of the clone the release was built in).")
+    reb.add_argument("--release-folder", metavar="DIR", help="The released files to compare with and read the steps "
+                     "from (default: the embedded folder when it is that release, else the Hugging Face cache).")
+    reb.add_argument("--report", metavar="FILE.json", help="Also write the report as JSON.")
+    reb.add_argument("--keep-work", action="store_true", help="Keep the temporary work folder the steps ran in.")
+
     pub = _add_command(sub, "publish", "Publish a checkpoint folder as a variant: one commit, a tag, a registry entry.",
                        "out/calibrated/classifier --variant classifier/minilm_try --tag classifier-minilm_try-v1 --dry-run")
     pub.add_argument("source", metavar="DIR", help="A trained checkpoint folder.")

@@ -4,7 +4,9 @@
     python scripts/generate_conflicts.py --output-dir data/generated --n-per-level 1500 --n-consistent 1500 --seed 42
 
 Writes ``conflicts.jsonl`` (``n_per_level`` rows for each of L1..L4) and ``consistent.jsonl``
-(``n_consistent`` rows whose documents all agree) in the output folder, atomically.
+(``n_consistent`` rows whose documents all agree) in the output folder, atomically, and
+``generated_by.json`` (this command, the versions, both files' sha256): a training run that
+reads these files records this command as a step (``lcr_hub.steps``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from lcr_hub.data.generator import generate_consistent_rows, generate_rows, write_jsonl
+from lcr_hub.steps import write_generated_by
 
 CONFLICTS_NAME = "conflicts.jsonl"
 CONSISTENT_NAME = "consistent.jsonl"
@@ -48,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     conflicts_path = write_jsonl(conflicts, args.output_dir / CONFLICTS_NAME)
     consistent_path = write_jsonl(consistent, args.output_dir / CONSISTENT_NAME)
+    write_generated_by(args.output_dir, [conflicts_path, consistent_path])
     summary = {
         "conflicts": {"path": str(conflicts_path), "rows": len(conflicts),
                       "per_level": dict(sorted(Counter(r["conflict_level"] for r in conflicts).items()))},

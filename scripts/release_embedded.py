@@ -75,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     })
     import lcr_hub
     from lcr_hub._modules.atomic import staged_folder
-    from lcr_hub.checkpoint import checkpoints_root
+    from lcr_hub.checkpoint import checkpoints_root, read_metadata
     from lcr_hub.constants import DEFAULT_REPO_ID, DEFAULT_VARIANT, REGISTRY_ENV
+    from lcr_hub.steps import STEP_RELEASE
     from lcr_hub.hub.publish import prepare_release_folder, publish_variant
     from lcr_hub.hub.registry import get_variant, list_variants, registry_path
     from lcr_hub.hub.verify import verify_folder
@@ -96,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         if tags:
             newest = get_variant(name)
             probe = work / "unchanged" / component
+            metadata = read_metadata(source)
+            steps = metadata.steps if metadata else None
+            recorded = steps[-1]["command"] if steps and steps[-1]["kind"] == STEP_RELEASE else None
             _, files = prepare_release_folder(source, probe, repo_id=newest.repo_id, subfolder=newest.subfolder,
-                                              tag=newest.tag)
+                                              tag=newest.tag, release_command=recorded)  # the release step as recorded
             if files == newest.files:  # the newest release already has these bytes: no new tag
                 if all(c.ok for c in verify_folder(source, newest.files, rehash=True)):
                     print(f"{name}: {source} is already the release {newest.tag} (commit {newest.commit}); skipped")

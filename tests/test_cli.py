@@ -32,7 +32,7 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 def test_every_option_has_help_and_every_command_a_purpose_and_an_example():
     commands = _subcommands(build_parser())
-    assert len(commands) == 12
+    assert len(commands) == 13
     for name, sub in commands.items():
         for action in sub._actions:
             if isinstance(action, argparse._HelpAction):

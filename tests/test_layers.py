@@ -37,11 +37,13 @@ LAYERS: dict[str, int] = {
     "lcr_hub.data.generator": 4,  # the synthetic-row engine builds on data (twins)
     "lcr_hub._modules.tiny": 4,  # tiny test bases and the bundled sample, for tests and scripts: reads data/
     "lcr_hub.encoding": 4,
+    "lcr_hub.steps": 4,  # the recorded steps of a checkpoint (versions, commands): checkpoint and hub record them
     "lcr_hub.checkpoint": 5,
     "lcr_hub.localization": 5,  # pair probabilities and document scores: numpy on constants/errors
     "lcr_hub.report_html": 5,  # detect's HTML pages: stdlib on constants and _modules.atomic
     "lcr_hub.cards": 5,
     "lcr_hub.hub": 6,
+    "lcr_hub.release_constraints": 6,  # constraints/release.txt from the checkpoints' metadata
     "lcr_hub.pipeline": 7,
     "lcr_hub.system": 7,
     "lcr_hub.env": 7,
@@ -50,6 +52,7 @@ LAYERS: dict[str, int] = {
     "lcr_hub.detect": 8,  # streams unlabeled rows through the pipeline
     "lcr_hub.training": 9,
     "lcr_hub.compat": 10,
+    "lcr_hub.rebuild": 10,  # replays recorded steps (training, calibrate in subprocesses; hub's release folder)
     "lcr_hub.cli": 11,
     "lcr_hub.__main__": 11,
 }

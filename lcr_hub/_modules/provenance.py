@@ -57,7 +57,10 @@ def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
 def command_line() -> str:
     """The command that is running, as a shell-quoted string."""
     argv = list(sys.argv)
-    if argv and argv[0].endswith(("lcr-hub", "__main__.py")):
+    if argv and argv[0].endswith("__main__.py") and Path(argv[0]).parent.name != "lcr_hub":
+        # `python -m lcr_hub.training ...`: record the module, so that the command can be run again.
+        argv[0:1] = ["python", "-m", f"lcr_hub.{Path(argv[0]).parent.name}"]
+    elif argv and argv[0].endswith(("lcr-hub", "__main__.py")):
         argv[0] = "lcr-hub"
     elif argv and argv[0].endswith(".py"):
         argv.insert(0, "python")

@@ -24,6 +24,7 @@ from ..checkpoint import folder_files, prepare_release, read_checkpoint
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
 from ..constants import CONFIG_NAME, DEFAULT_REPO_ID, METADATA_NAME, REMOTE_CODE_FILES, WEIGHTS_NAME
 from ..errors import PublishError
+from ..steps import STEP_RELEASE, step_record
 from .loading import _is_pickle
 from .registry import COMMIT_RE, FileDigest, Variant, add_variant, list_variants, registry_path
 
@@ -79,7 +80,8 @@ class PublishPlan:
 
 
 def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike, *, repo_id: str = DEFAULT_REPO_ID,
-                           subfolder: str = "", tag: str = "") -> tuple[str, dict[str, FileDigest]]:
+                           subfolder: str = "", tag: str = "",
+                           release_command: str | None = None) -> tuple[str, dict[str, FileDigest]]:
     """Write the folder to publish: checkpoint files, card, remote code, auto_map, manifest.
 
     Args:
@@ -88,6 +90,8 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
         output: The folder to write (replaced whole, atomically).
         repo_id, subfolder, tag: Where it will live: the card's loading snippet and the
             ``auto_map`` (which names the code by its path in the repo) use them.
+        release_command: The command recorded as the release step, when the source records
+            its steps (default: the one running; ``lcr-hub rebuild`` passes the recorded one).
 
     Returns:
         The model type and the digest of every written file.
@@ -122,9 +126,14 @@ def prepare_release_folder(source: str | os.PathLike, output: str | os.PathLike,
     prefix = f"{subfolder.strip('/')}/" if subfolder.strip("/") else ""
     config["auto_map"] = {"AutoConfig": f"{prefix}configuration_lcr.{config_class}",
                           "AutoModel": f"{prefix}modeling_lcr.{model_class}"}
-    card = render_model_card(checkpoint.metadata.to_dict()) + _loading_section(repo_id, subfolder, tag)
+    metadata = checkpoint.metadata
+    if metadata.steps is not None:  # this release is the last step (it replaces a release step of the source)
+        kept = metadata.steps[:-1] if metadata.steps and metadata.steps[-1]["kind"] == STEP_RELEASE else metadata.steps
+        metadata.steps = [*kept, step_record(STEP_RELEASE, release_command, repo_id=repo_id, subfolder=subfolder, tag=tag)]
+    card = render_model_card(metadata.to_dict()) + _loading_section(repo_id, subfolder, tag)
     remote_code = {name: PACKAGE_DIR / package_path for name, package_path in REMOTE_CODE_FILES.items()}
-    digests = prepare_release(source, output, config=config, card=card, extra_files=remote_code)
+    digests = prepare_release(source, output, config=config, card=card, extra_files=remote_code,
+                              metadata=metadata if metadata.steps is not None else None)
     return model_type, digests
 
 

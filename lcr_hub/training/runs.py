@@ -33,6 +33,7 @@ from ..evaluation.metrics import classifier_metrics, detector_metrics
 from ..evaluation.reference import reference_record
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
+from ..steps import STEP_TRAIN, generate_steps, step_record
 from .heads import (
     DETECTOR_MIXER_LEARNING_RATE,
     DETECTOR_MIXING_LAYERS,
@@ -168,6 +169,8 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
         framework=framework(),
         hardware=hardware(prepared.encoder.device),
         validation=metrics,
+        # Every step behind these bytes: the generators of the data files read, then this run.
+        steps=[*generate_steps(prepared.files), step_record(STEP_TRAIN, output=run.output)],
     )
     # Probabilities to pin for the detector and classifier; the refinement has none.
     reference = reference_record(model, prepared.encoder) if isinstance(model, (LCRDetector, LCRClassifier)) else None
