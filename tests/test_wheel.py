@@ -142,7 +142,7 @@ def test_evaluate_from_the_wheel_gives_the_checkouts_figures(installed):
 def test_calibrate_publish_dry_run_and_variants_from_the_wheel(installed):
     python, env, cwd = installed["python"], installed["env"], installed["cwd"]
     out = run([python, "-m", "lcr_hub", "calibrate", "--data", installed["probe"]["sample"], "--output", "calibrated",
-               "--no-progress"], env, cwd).stdout
+               "--no-progress", "--force"], env, cwd).stdout
     assert "wrote calibrated/detector and calibrated/classifier" in out
     assert all((cwd / "calibrated" / c / "model.safetensors").is_file() for c in ("detector", "classifier"))
 
