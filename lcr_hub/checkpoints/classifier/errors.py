@@ -89,5 +89,9 @@ class CalibrationDriftError(LCRHubError):
     """
 
 
+class CalibrationFitError(LCRHubError):
+    """``calibrate``'s fitted temperature makes held-out (cross-fitted) NLL or ECE worse; nothing was written."""
+
+
 class IncompatibleEnvironmentError(LCRHubError, RuntimeError):
     """``strict_validation=True`` and a required environment check failed (see ``lcr-hub env``)."""
