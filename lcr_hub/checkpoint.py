@@ -9,13 +9,14 @@ training, ``convert`` (:func:`write_checkpoint`), ``calibrate`` (:func:`retemper
 ``publish`` (:func:`prepare_release`) all write through here, each folder whole or not at
 all (:func:`lcr_hub._modules.atomic.staged_folder`).
 
-The embedded default checkpoints ship inside the package (``lcr_hub/checkpoints/``,
-package data), byte for byte the released variants ``detector/minilm`` and
+The embedded default checkpoints ship inside the package (``lcr_hub.checkpoints``,
+package data; ``checkpoints/`` in a checkout), byte for byte the released variants ``detector/minilm`` and
 ``classifier/minilm``; ``$LCR_HUB_CHECKPOINTS`` points lcr_hub at another folder.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -40,8 +41,17 @@ from .constants import (
 from .errors import CheckpointError, IntegrityError
 from .steps import STEP_CALIBRATE, check_steps, step_record
 
-#: The embedded checkpoints (package data).
-EMBEDDED_CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
+def _embedded_checkpoints() -> Path:
+    # Installed (wheel or editable): the package data lcr_hub.checkpoints, wherever setuptools
+    # put it; a checkout on PYTHONPATH without an install: its top-level checkpoints/ folder.
+    spec = importlib.util.find_spec(f"{__package__}.checkpoints")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).resolve()
+    return Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+#: The embedded checkpoints (package data ``lcr_hub.checkpoints``; ``checkpoints/`` in a checkout).
+EMBEDDED_CHECKPOINTS = _embedded_checkpoints()
 
 
 def checkpoints_root() -> Path:

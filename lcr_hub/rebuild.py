@@ -2,7 +2,7 @@
 
 ``lcr-hub rebuild VARIANT --output DIR`` reads the steps a release records
 (``training_metadata.json``: ``steps``, see :mod:`lcr_hub.steps`), replays them in a
-temporary work folder (never in ``lcr_hub/checkpoints``), writes the last step's folder to
+temporary work folder (never in ``checkpoints``), writes the last step's folder to
 ``DIR`` and compares every file's sha256 with the registry entry: ``ok`` or ``differs`` per
 file; for weights that differ, the largest absolute difference per tensor and the validation
 figures side by side; for JSON files, which fields differ; and which recorded versions differ

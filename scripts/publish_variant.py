@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Publish a trained checkpoint folder as a Hub variant: the same code as `lcr-hub publish`.
 
-    python scripts/publish_variant.py lcr_hub/checkpoints/classifier --variant classifier/minilm \
+    python scripts/publish_variant.py checkpoints/classifier --variant classifier/minilm \
         --tag classifier-minilm-v2 [--dry-run] [--output release/classifier-minilm]
 """
 

@@ -4,7 +4,7 @@
     PYTHONPATH=$PWD python scripts/release_constraints.py            # exit 1 when the file is stale
     PYTHONPATH=$PWD python scripts/release_constraints.py --write    # after a release
 
-The file pins the exact versions the `framework` section of lcr_hub/checkpoints/*/training_metadata.json
+The file pins the exact versions the `framework` section of checkpoints/*/training_metadata.json
 records; `pip install torch==<version> -e . -c constraints/release.txt` installs them for a rebuild.
 """
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pins = pinned_versions({c: read_metadata(root / c) for c in COMPONENTS if (root / c / METADATA_NAME).is_file()})
         if args.write:
-            sources = f"lcr_hub/checkpoints/{{{','.join(COMPONENTS)}}}/{METADATA_NAME}"
+            sources = f"checkpoints/{{{','.join(COMPONENTS)}}}/{METADATA_NAME}"
             args.file.parent.mkdir(parents=True, exist_ok=True)
             args.file.write_text(constraints_text(pins, sources))
             print(f"wrote {args.file}")

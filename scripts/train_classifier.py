@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train the embedded taxonomy classifier head on the frozen MiniLM encoder.
 
-    python scripts/train_classifier.py --data ../shared/data/lcr-bench/dev --output lcr_hub/checkpoints/classifier
+    python scripts/train_classifier.py --data ../shared/data/lcr-bench/dev --output checkpoints/classifier
 
 Same as ``python -m lcr_hub.training classifier ...`` (which works from an installed wheel).
 """

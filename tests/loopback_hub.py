@@ -211,7 +211,7 @@ def _commit(repo: Path, parent: str | None, ops: list[tuple[str, str, str]], sum
 #: Released bytes that are also committed under ``checkpoints/`` (the current embedded
 #: checkpoints) are left out of archives and restored from there on import, so the repository
 #: does not hold the same weights twice.
-CHECKPOINTS = Path(__file__).resolve().parents[1] / "lcr_hub" / "checkpoints"
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 #: Inside an archive: ``<oid> <path relative to CHECKPOINTS>`` per LFS object left out (the path it
 #: had when exported; superseded weights are found by sha256 in the tree or in git history).
 REUSED_LIST = ".git/lfs/reused-from-checkpoints"
@@ -233,9 +233,9 @@ def _history_weights() -> dict[str, tuple[str, str]]:
     """sha256 -> (git blob id, path relative to ``checkpoints/``), for every weights file ever
     committed under ``checkpoints/``: superseded releases stay restorable from git history
     without a copy in the working tree. Empty outside a git checkout."""
-    root = CHECKPOINTS.parents[1]
-    # The embedded checkpoints moved from `checkpoints/` into the package: look in both places.
-    places = (CHECKPOINTS.relative_to(root).as_posix(), CHECKPOINTS.name)
+    root = CHECKPOINTS.parent
+    # For a while the embedded checkpoints sat under `lcr_hub/checkpoints/`: look in both places.
+    places = (CHECKPOINTS.name, f"lcr_hub/{CHECKPOINTS.name}")
     listing = subprocess.run(["git", "-C", str(root), "rev-list", "--all", "--objects", "--", *places],
                              capture_output=True, text=True)
     found: dict[str, tuple[str, str]] = {}

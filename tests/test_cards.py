@@ -18,7 +18,7 @@ def _front_matter(card: str) -> dict:
 
 @pytest.mark.parametrize("component", ["detector", "classifier"])
 def test_shipped_cards_match_their_metadata(component):
-    folder = REPO / "lcr_hub" / "checkpoints" / component
+    folder = REPO / "checkpoints" / component
     metadata = json.loads((folder / "training_metadata.json").read_text())
     card = (folder / "README.md").read_text()
     assert card.startswith(render_model_card(metadata))  # a released card adds its loading section

@@ -96,7 +96,7 @@ def test_evaluate_cli_writes_report(tmp_path, capsys):
     assert provenance["seed"] == 42 and provenance["deterministic"] is True and provenance["device"] == "cpu"
     assert provenance["lcr_hub_version"] and provenance["wall_time_s"] > 0
     assert provenance["git_commit"] is None or len(provenance["git_commit"]) == 40
-    weights = REPO / "lcr_hub" / "checkpoints" / "detector" / "model.safetensors"
+    weights = REPO / "checkpoints" / "detector" / "model.safetensors"
     assert report["models"]["detector"]["files"]["model.safetensors"] == sha256_file(weights)
     assert report["data"]["files"][0]["sha256"] == sha256_file(SAMPLE_DATA_PATH)
 

@@ -190,7 +190,7 @@ def test_repo_with_only_pickle_files_is_refused(hub_env, loopback_hub):
     api = HfApi(endpoint=loopback_hub.url)
     repo = "lcr-tests/pickle-only"
     api.create_repo(repo, exist_ok=True)
-    config = json.loads((REPO / "lcr_hub" / "checkpoints" / "detector" / "config.json").read_text())
+    config = json.loads((REPO / "checkpoints" / "detector" / "config.json").read_text())
     sha = api.create_commit(repo, commit_message="pickle", operations=[
         CommitOperationAdd("old/config.json", json.dumps(config).encode()),
         CommitOperationAdd("old/pytorch_model.bin", b"\x80\x04not really a pickle"),
@@ -239,7 +239,7 @@ def test_dataset_repo_loads_with_datasets_by_revision(hub_env, hub_dataset_repo)
 
 def test_local_folder_with_manifest_is_verified(tmp_path):
     folder = tmp_path / "detector"
-    prepare_release_folder(REPO / "lcr_hub" / "checkpoints" / "detector", folder)
+    prepare_release_folder(REPO / "checkpoints" / "detector", folder)
     assert isinstance(LCRDetector.from_pretrained(folder), LCRDetector)
     config = folder / "config.json"
     config.write_text(config.read_text().replace('"threshold": 0.6', '"threshold": 0.9'))
@@ -252,7 +252,7 @@ def test_local_folder_with_manifest_is_verified(tmp_path):
 
 
 def test_local_folder_with_only_pickle_weights_is_refused(tmp_path):
-    shutil.copyfile(REPO / "lcr_hub" / "checkpoints" / "detector" / "config.json", tmp_path / "config.json")
+    shutil.copyfile(REPO / "checkpoints" / "detector" / "config.json", tmp_path / "config.json")
     (tmp_path / "pytorch_model.bin").write_bytes(b"whatever")
     with pytest.raises(CheckpointError, match=r"only pickle files \(pytorch_model.bin\)"):
         lcr_hub.LCRDetector.from_pretrained(tmp_path)

@@ -19,7 +19,7 @@ from lcr_hub.hub.publish import prepare_release_folder, publish_variant
 from lcr_hub.hub.verify import read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-CLASSIFIER = REPO / "lcr_hub" / "checkpoints" / "classifier"
+CLASSIFIER = REPO / "checkpoints" / "classifier"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -56,7 +56,7 @@ def test_publish_refuses_bad_folders_and_names(tmp_path):
 
 def test_dry_run_prints_the_plan_and_uploads_nothing(tmp_path, temp_registry, capsys):
     before = temp_registry.read_text()
-    code = main(["publish", str(CLASSIFIER), "--variant", "classifier/minilm", "--tag", "classifier-minilm-v9",
+    code = main(["publish", str(CLASSIFIER), "--variant", "classifier/minilm", "--tag", "classifier-minilm-dry-run",
                  "--dry-run", "--output", str(tmp_path / "prepared")])
     out = capsys.readouterr().out
     assert code == 0 and "dry run: nothing uploaded" in out

@@ -223,7 +223,7 @@ def test_evict_drops_the_stamp_and_a_new_blob_at_the_same_path_is_hashed(tmp_pat
 def test_loading_a_folder_twice_uses_stamps_and_in_place_tampering_is_caught(tmp_path, stamp_dir, future_clock,
                                                                              hash_calls, monkeypatch):
     folder = tmp_path / "detector"
-    prepare_release_folder(REPO / "lcr_hub" / "checkpoints" / "detector", folder)
+    prepare_release_folder(REPO / "checkpoints" / "detector", folder)
     files = sorted(read_manifest(folder))  # what loading checks (the manifest does not list itself)
     hash_calls.clear()  # (writing the manifest hashed the files)
     assert isinstance(LCRDetector.from_pretrained(folder), LCRDetector)

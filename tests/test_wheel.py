@@ -25,7 +25,8 @@ from lcr_hub.constants import CHECKPOINTS_ENV, REGISTRY_ENV
 pytestmark = pytest.mark.slow
 
 #: The top-level packages the wheel holds (the library and the stdlib-only console-script launcher).
-PACKAGES = ("lcr_hub", "lcr_hub_cli")
+#: Source folders the wheel is built from: the packages and the embedded checkpoints (lcr_hub.checkpoints).
+SOURCE_FOLDERS = ("lcr_hub", "lcr_hub_cli", "checkpoints")
 #: Environment variables that would point the installed package back at a checkout.
 CHECKOUT_VARIABLES = ("PYTHONPATH", CHECKPOINTS_ENV, REGISTRY_ENV)
 #: Files the wheel must carry besides the modules (package data).
@@ -67,8 +68,8 @@ def installed(tmp_path_factory) -> dict:
     """Build the wheel, install it into a fresh venv; return its python, env, cwd and probe output."""
     root = tmp_path_factory.mktemp("wheel")
     source = root / "src"  # a clean copy: no stale build/ or egg-info of the checkout goes in
-    for package in PACKAGES:
-        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in SOURCE_FOLDERS:
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copyfile(REPO / name, source / name)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "dist"),

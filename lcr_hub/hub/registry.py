@@ -161,7 +161,7 @@ BYTECODE_CACHE = "__pycache__"
 def embedded_component(variant: Variant) -> str | None:
     """The embedded component a variant is released as, if any.
 
-    The embedded checkpoints (``lcr_hub/checkpoints/<component>``) are released as
+    The embedded checkpoints (``checkpoints/<component>``) are released as
     ``<component>/minilm``.
 
     Args:

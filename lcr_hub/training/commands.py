@@ -67,14 +67,14 @@ COMMANDS: dict[str, TrainingCommand] = {
         TrainingCommand(
             "detector",
             "Train the conflict detector on a frozen base: the embedded MiniLM encoder, or a causal LM (--base).",
-            "lcr_hub/checkpoints/detector",
+            "checkpoints/detector",
             f"{PROGRAM} detector --data lcr_hub/data/sample.jsonl --epochs 1 --output out/detector",
             causal_base=True,
         ),
         TrainingCommand(
             "classifier",
             "Train the embedded taxonomy classifier head on the frozen MiniLM encoder.",
-            "lcr_hub/checkpoints/classifier",
+            "checkpoints/classifier",
             f"{PROGRAM} classifier --data lcr_hub/data/sample.jsonl --epochs 1 --output out/classifier",
         ),
         TrainingCommand(
@@ -197,7 +197,7 @@ def run_from_args(args: argparse.Namespace, run_class: type[TrainingRun] = Train
         >>> args = build_parser(COMMANDS["classifier"]).parse_args(["--data", "a.jsonl", "--report", "n=b.jsonl"])
         >>> run = run_from_args(args)
         >>> (run.output, run.report)
-        ('lcr_hub/checkpoints/classifier', {'n': ['b.jsonl']})
+        ('checkpoints/classifier', {'n': ['b.jsonl']})
     """
     report: dict[str, list[str]] = {}
     for item in args.report:
