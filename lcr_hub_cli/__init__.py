@@ -63,7 +63,7 @@ def _tolerance(text: str) -> float:
     return value
 
 
-def _fraction(text: str) -> float:
+def fraction(text: str) -> float:
     """An argparse ``type``: a float strictly between 0 and 1."""
     try:
         value = float(text)
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
     cal.add_argument("--split", choices=("all", "validation"), default="all",
                      help="'all' (default): every row; 'validation': only the validation part of the training split (by id, seed).")
-    cal.add_argument("--validation-fraction", type=_fraction, default=0.2, metavar="F",
+    cal.add_argument("--validation-fraction", type=fraction, default=0.2, metavar="F",
                      help="Share of the ids in the validation part, with --split validation (default 0.2).")
     cal.add_argument("--seed", type=int, default=DEFAULT_SEED,
                      help=f"Seed of the split and of the cross-fit halves (default {DEFAULT_SEED}).")

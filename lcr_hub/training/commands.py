@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from lcr_hub_cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION, _fraction
+from lcr_hub_cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION, fraction
 
 from ..errors import LCRHubError
 from .runs import TrainingRun
@@ -120,7 +120,7 @@ def training_parser(description: str, default_output: str, prog: str | None = No
     parser.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)  # as lcr-hub evaluate spells it
     parser.add_argument("--output", default=default_output, help=f"Checkpoint folder to write (default {default_output}).")
     parser.add_argument("--seed", type=int, default=42, help="Seed of the split, the initialisation and the batches.")
-    parser.add_argument("--validation-fraction", type=_fraction, default=0.2,
+    parser.add_argument("--validation-fraction", type=fraction, default=0.2,
                         help="Share of ids held out for validation (default 0.2).")
     parser.add_argument("--epochs", type=int, default=None, help="Training epochs (default: the component's).")
     parser.add_argument("--batch-size", type=int, default=32, help="Examples per optimiser step (default 32).")
