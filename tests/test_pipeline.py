@@ -77,11 +77,16 @@ def test_the_last_document_of_a_long_row_reaches_both_heads(encoder):
                                              mixing_intermediate_size=1536, **shape))
     pipe = LCRPipeline(detector, encoder, LCRClassifier(LCRClassifierConfig(**shape)))
     conflict, twin = _long_row("The harbour opened in 1914."), _long_row("The harbour opened in 1911.")
-    features = encode_rows(encoder, [conflict], [3], progress=False, windowing=input_windowing(detector.config))
+    features = encode_rows(encoder, [conflict, twin], [3], progress=False, windowing=input_windowing(detector.config))
     last_doc = features.document_ids[0] == 7
     assert int(last_doc.sum()) > 250 and features.states[3][0][last_doc].abs().sum() > 0
+    with torch.no_grad():
+        pairs = detector(*features.batch(3, [0, 1])).pair_logits  # pairs i < j of 8 documents, row-major
+    first, second = torch.triu_indices(8, 8, 1)
+    with_last = second == 7
+    assert not torch.allclose(pairs[0, with_last], pairs[1, with_last])  # the last document is compared
+    torch.testing.assert_close(pairs[0, ~with_last], pairs[1, ~with_last])  # and nothing else changed
     out = pipe.predict([conflict, twin], progress=False)
-    assert out.conflict_probability[0] != out.conflict_probability[1]
     assert not np.allclose(out.level_probabilities[0], out.level_probabilities[1])
     assert out.windows_cut.tolist() == [0, 0] and out.documents_cut.tolist() == [0, 0]
     capped = LCRPipeline(detector, encoder, max_windows=7).predict([conflict], progress=False)
