@@ -60,6 +60,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         plots=args.plots,
         deterministic=args.deterministic,
+        max_windows=args.max_windows,
         progress=not args.no_progress,
     )
     if report is None:  # another process of a multi-process run: the main one reports

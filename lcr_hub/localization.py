@@ -71,7 +71,8 @@ def split_pair_logits(batch_pair_logits: np.ndarray, n_documents: Sequence[int])
     """Each row's own pair logits, out of a batch's ``(batch, pairs)`` array.
 
     The batch's array holds the pairs of its largest document count; a row with fewer
-    documents keeps the pairs of its own documents, in the detector's order.
+    documents keeps the pairs of its own documents, in the detector's order; a pair with a
+    document the detector did not see gets the masked value (float32's minimum).
 
     Args:
         batch_pair_logits: ``LCRDetectorOutput.pair_logits`` as a numpy array.
@@ -86,11 +87,13 @@ def split_pair_logits(batch_pair_logits: np.ndarray, n_documents: Sequence[int])
         [[1.0, 2.0, 3.0], [4.0]]
     """
     width = documents_for_pairs(batch_pair_logits.shape[1]) if batch_pair_logits.shape[1] else 1
-    pairs = pairs_of(width)
+    index = {pair: k for k, pair in enumerate(pairs_of(width))}
+    unseen = float(np.finfo(np.float32).min)
     out = []
     for row, n in zip(batch_pair_logits, n_documents):
-        keep = [k for k, (i, j) in enumerate(pairs) if j < n]
-        out.append(np.asarray(row[keep], dtype=np.float64))
+        # A pair with a document the detector never saw (a joint-sequence checkpoint's
+        # truncation, reported as documents_cut) has no evidence: the masked value.
+        out.append(np.asarray([row[index[p]] if p in index else unseen for p in pairs_of(n)], dtype=np.float64))
     return out
 
 
@@ -121,7 +124,7 @@ def document_refs(documents: Sequence[str | Mapping[str, Any]]) -> list[Document
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -500.0, 500.0)))
 
 
 @dataclass(frozen=True)

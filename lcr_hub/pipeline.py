@@ -17,7 +17,8 @@ from .errors import ConfigError
 from .localization import Localization, document_refs, localize, split_pair_logits
 from .encoding.features import BaseEncoder, load_encoder
 from .models.modeling_lcr import LCRClassifier, LCRDetector
-from .encoding.batches import length_sorted_batches
+from .data.windows import Windowing, group_windows
+from .encoding.batches import input_windowing, length_sorted_batches
 
 
 @dataclass
@@ -34,6 +35,11 @@ class LCRPredictions:
             in ``torch.triu_indices`` order), or None for a detector without document pooling.
         localizations: Per row, where the conflict is (:class:`~lcr_hub.localization.Localization`:
             pair probabilities, the most conflicting pair, per-document scores), or None.
+        windows_cut: ``(n,)`` windows of each row dropped by the pipeline's ``max_windows``
+            cap (always 0 without a cap, and for joint-sequence checkpoints).
+        documents_cut: ``(n,)`` documents of each row that reached no model: dropped by
+            the cap, or (joint-sequence checkpoints only) truncated away at the encoder's
+            window. 0 means every document was read.
     """
 
     conflict_probability: np.ndarray
@@ -43,6 +49,8 @@ class LCRPredictions:
     level_logits: np.ndarray | None = None
     pair_logits: list[np.ndarray] | None = None
     localizations: list[Localization] | None = None
+    windows_cut: np.ndarray | None = None
+    documents_cut: np.ndarray | None = None
 
     @property
     def levels(self) -> list[str] | None:
@@ -60,6 +68,9 @@ class LCRPipeline:
         encoder: The base encoder the detector reads (``detector.config.base_model_*``).
         classifier: Optionally an :class:`LCRClassifier`; a frozen one must read the same
             encoder.
+        max_windows: Optional cap on the windows read per row (models with
+            ``input_mode="windows"``); what it drops is counted in the predictions'
+            ``windows_cut`` and ``documents_cut``. None (default): every window is read.
 
     Example:
         >>> from lcr_hub import LCRPipeline
@@ -70,7 +81,13 @@ class LCRPipeline:
         (1,)
     """
 
-    def __init__(self, detector: LCRDetector, encoder: BaseEncoder, classifier: LCRClassifier | None = None) -> None:
+    def __init__(
+        self,
+        detector: LCRDetector,
+        encoder: BaseEncoder,
+        classifier: LCRClassifier | None = None,
+        max_windows: int | None = None,
+    ) -> None:
         if classifier is not None and classifier.config.freeze_encoder:
             if classifier.config.base_model_name_or_path != detector.config.base_model_name_or_path:
                 raise ConfigError(
@@ -81,6 +98,10 @@ class LCRPipeline:
         self.detector = detector.eval().to(encoder.device)
         self.classifier = classifier.eval().to(encoder.device) if classifier is not None else None
         self.encoder = encoder
+        self.windowing = input_windowing(detector.config, max_windows)
+        self._classifier_windowing = (
+            input_windowing(classifier.config, max_windows) if classifier is not None else None
+        )
         self._classifier_tokenizer = None
         if classifier is not None and not classifier.config.freeze_encoder:
             from transformers import AutoTokenizer
@@ -95,6 +116,7 @@ class LCRPipeline:
         *,
         with_classifier: bool = True,
         device: str | torch.device = "cpu",
+        max_windows: int | None = None,
         **kwargs,
     ) -> "LCRPipeline":
         """Load the detector, the classifier and their base encoder.
@@ -104,6 +126,7 @@ class LCRPipeline:
             classifier: Folder or Hub id of the classifier (default: the embedded one).
             with_classifier: Set False to load the detector only.
             device: Where to run.
+            max_windows: Optional cap on windows per row (see the class).
             **kwargs: Passed to both ``from_pretrained`` calls (``revision``, ``subfolder``...).
 
         Returns:
@@ -128,7 +151,7 @@ class LCRPipeline:
             detector_model.config.base_model_revision,
             device=device,
         )
-        return cls(detector_model, encoder, classifier_model)
+        return cls(detector_model, encoder, classifier_model, max_windows=max_windows)
 
     def batches(self, rows: Sequence[Mapping], batch_size: int = 32) -> list[list[int]]:
         """The batches :meth:`predict` runs: row indices grouped by formatted length.
@@ -169,17 +192,17 @@ class LCRPipeline:
         shared = self.classifier is not None and self.classifier.config.freeze_encoder
         layers = [self.detector.config.layer_index] + ([self.classifier.config.layer_index] if shared else [])
         pair_logits: list[np.ndarray | None] = [None] * n
+        windows_cut = np.zeros(n, dtype=np.int64)
+        documents_cut = np.zeros(n, dtype=np.int64)
         with tqdm(total=n, desc="Scoring", unit="row", disable=not progress) as bar:
             for indices in self.batches(rows, batch_size):
                 batch_examples = [formatted[i] for i in indices]
-                hidden, batch = self.encoder.hidden_states(batch_examples, layers)
-                device = self.encoder.device
-                attention = batch["attention_mask"].to(device)
-                out = self.detector(
-                    hidden[self.detector.config.layer_index],
-                    attention_mask=attention,
-                    document_mask=batch["document_mask"].to(device),
-                )
+                one_pass = shared and self._classifier_windowing == self.windowing
+                states, attention, documents, cut = self._states(batch_examples, layers if one_pass else layers[:1],
+                                                                 self.windowing)
+                windows_cut[indices], documents_cut[indices] = cut
+                layer = self.detector.config.layer_index
+                out = self.detector(states[layer], attention_mask=attention, document_mask=documents)
                 probabilities[indices] = out.probabilities.float().cpu().numpy()
                 logits[indices] = out.logits.float().cpu().numpy()
                 if out.pair_logits is not None:  # localisation: each row's own pairs
@@ -189,14 +212,16 @@ class LCRPipeline:
                         pair_logits[i] = row_pairs
                 if self.classifier is not None and levels is not None:
                     if shared:
+                        if not one_pass:
+                            states, attention, _, _ = self._states(batch_examples, layers[1:], self._classifier_windowing)
                         cls_out = self.classifier(
-                            hidden_states=hidden[self.classifier.config.layer_index], attention_mask=attention
+                            hidden_states=states[self.classifier.config.layer_index], attention_mask=attention
                         )
                     else:
                         cls_batch = tokenize_examples(self._classifier_tokenizer, batch_examples)
                         cls_out = self.classifier(
-                            input_ids=cls_batch["input_ids"].to(device),
-                            attention_mask=cls_batch["attention_mask"].to(device),
+                            input_ids=cls_batch["input_ids"].to(self.encoder.device),
+                            attention_mask=cls_batch["attention_mask"].to(self.encoder.device),
                         )
                     levels[indices] = cls_out.probabilities.float().cpu().numpy()
                     level_logits[indices] = cls_out.logits.float().cpu().numpy()
@@ -207,6 +232,8 @@ class LCRPipeline:
             level_probabilities=levels,
             conflict_logits=logits,
             level_logits=level_logits,
+            windows_cut=windows_cut,
+            documents_cut=documents_cut,
             **self.localize(rows, pair_logits),
         )
 
@@ -229,3 +256,20 @@ class LCRPipeline:
                 localize(p, document_refs(row["documents"]), temperature) for row, p in zip(rows, pair_logits)
             ],
         }
+
+    def _states(
+        self, examples: Sequence, layers: Sequence[int], windowing: Windowing | None
+    ) -> tuple[dict[int, torch.Tensor], torch.Tensor, torch.Tensor, tuple[np.ndarray, np.ndarray]]:
+        """One encoder pass: states per layer, attention and document masks (``(rows, seq)``, or
+        ``(rows, windows, seq)`` with windows), and per row the windows and documents cut."""
+        hidden, batch = self.encoder.hidden_states(examples, layers, windowing)
+        device = self.encoder.device
+        if windowing is None:
+            present = [len(set(row[row >= 0].tolist())) for row in batch["document_mask"]]
+            lost = np.asarray([len(e.document_spans) - k for e, k in zip(examples, present)])
+            return hidden, batch["attention_mask"].to(device), batch["document_mask"].to(device), (lost * 0, lost)
+        owner, n = batch["window_example"], len(examples)
+        attention, documents = group_windows(owner, n, batch["attention_mask"], batch["document_mask"], fill=(0, -1))
+        grouped = {k: group_windows(owner, n, v)[0] for k, v in hidden.items()}
+        cut = (batch["windows_cut"].numpy(), batch["documents_cut"].numpy())
+        return grouped, attention.to(device), documents.to(device), cut

@@ -35,7 +35,7 @@ from .errors import ConfigError
 from .localization import document_refs, localize, split_pair_logits
 from .encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
 from .models.modeling_lcr import LCRClassifier, LCRDetector, LCRRefinement
-from .encoding.batches import encode_rows, length_sorted_batches, predict_head
+from .encoding.batches import encode_rows, input_windowing, length_sorted_batches, predict_head
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +276,8 @@ class LCRSystem:
         if config.freeze_encoder:
             if self._classifier_encoder is None:
                 self._classifier_encoder = load_encoder(config.base_model_name_or_path, config.base_model_revision)
-            features = encode_rows(self._classifier_encoder, rows, [config.layer_index], progress=False)
+            features = encode_rows(self._classifier_encoder, rows, [config.layer_index], progress=False,
+                                   windowing=input_windowing(config))
             return predict_head(self.classifier, features)
         if self._classifier_tokenizer is None:
             self._classifier_tokenizer = AutoTokenizer.from_pretrained(self.classifier.name_or_path)

@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"Seed of torch and of the bootstrap (default {DEFAULT_SEED}).")
     ev.add_argument("--deterministic", action="store_true", help="Use deterministic torch kernels (recorded in the JSON).")
     ev.add_argument("--plots", metavar="DIR", help="Write reliability_diagram.png and confusion_matrix.png here.")
+    ev.add_argument("--max-windows", type=_count(1), default=None, metavar="N",
+                    help="Cap on the windows read per row (default: none, every document is read); the report "
+                         "counts what the cap dropped.")
     ev.add_argument("--no-progress", action="store_true",
                     help="Hide lcr_hub's own progress bars too (other libraries' bars are always off).")
 

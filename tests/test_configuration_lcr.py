@@ -73,3 +73,18 @@ def test_classifier_config_json_labels_and_level_lookup(tmp_path):
 def test_finetuned_classifier_needs_encoder_config():
     with pytest.raises(ConfigError, match="encoder_config"):
         LCRClassifierConfig(freeze_encoder=False)
+
+
+@pytest.mark.parametrize("cls", [LCRDetectorConfig, LCRClassifierConfig])
+def test_input_mode_is_recorded_and_old_configs_read_joint(cls, tmp_path):
+    cls(hidden_size=8, input_mode="windows", window_overlap=32).save_pretrained(tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert (saved["input_mode"], saved["window_overlap"]) == ("windows", 32)
+    assert cls.from_pretrained(tmp_path).input_mode == "windows"
+    del saved["input_mode"], saved["window_overlap"]  # a config.json written before windows existed
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert cls.from_pretrained(tmp_path).input_mode == "joint"
+    with pytest.raises(ConfigError, match="input_mode"):
+        cls(hidden_size=8, input_mode="chunks")
+    with pytest.raises(ConfigError, match="window_overlap"):
+        cls(hidden_size=8, window_overlap=-1)

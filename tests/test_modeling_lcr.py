@@ -219,3 +219,55 @@ def test_strict_is_the_deprecated_name_of_require_pinned(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         assert isinstance(LCRRefinement.from_pretrained(tmp_path, require_pinned=True), LCRRefinement)
+
+
+def _windowed_detector() -> LCRDetector:
+    torch.manual_seed(0)
+    config = LCRDetectorConfig(hidden_size=8, intermediate_size=4, attention_hidden_size=4, pooling="documents",
+                               mixing_layers=1, num_attention_heads=2, mixing_intermediate_size=16,
+                               input_mode="windows")
+    return LCRDetector(config).eval()
+
+
+def test_windowed_detector_mixes_within_windows_and_pools_documents_over_all_windows():
+    model = _windowed_detector()
+    # Two rows: row 0 has document 0 in two windows and document 1 in one; row 1 one window.
+    x = torch.randn(2, 3, 4, 8)
+    mask = torch.tensor([[[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]], [[1, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]]])
+    documents = torch.tensor([[[-1, 0, 0, -1], [-1, 0, -1, -1], [-1, 1, 1, 1]],
+                              [[-1, 0, 0, -1], [-1, -1, -1, -1], [-1, -1, -1, -1]]])
+    with torch.no_grad():
+        out = model(x, attention_mask=mask, document_mask=documents)
+        mixed, _, _ = model._mix_windows(x, mask.float(), documents)
+        # Block-diagonal: changing window 2 of row 0 leaves windows 0 and 1 as they were.
+        changed = x.clone()
+        changed[0, 2] += 1.0
+        mixed_changed, _, _ = model._mix_windows(changed, mask.float(), documents)
+        last_doc = model(changed, attention_mask=mask, document_mask=documents)
+    assert torch.isfinite(out.logits).all() and out.pair_logits.shape == (2, 1)
+    torch.testing.assert_close(mixed_changed[0, :8], mixed[0, :8])
+    assert not torch.allclose(mixed_changed[0, 8:], mixed[0, 8:])
+    # Changing only the last document's window changes row 0's decision, not row 1's.
+    assert not torch.allclose(last_doc.logits[0], out.logits[0])
+    torch.testing.assert_close(last_doc.logits[1], out.logits[1])
+
+
+def test_windowed_input_equals_the_joint_input_of_one_window():
+    model = _windowed_detector()
+    x, mask = torch.randn(1, 5, 8), torch.ones(1, 5)
+    documents = torch.tensor([[-1, 0, 0, 1, 1]])
+    with torch.no_grad():
+        joint = model(x, attention_mask=mask, document_mask=documents).logits
+        windowed = model(x[:, None], attention_mask=mask[:, None], document_mask=documents[:, None]).logits
+    torch.testing.assert_close(joint, windowed)
+
+
+def test_classifier_reads_every_window():
+    torch.manual_seed(0)
+    model = LCRClassifier(LCRClassifierConfig(hidden_size=8, classifier_hidden_size=4, input_mode="windows")).eval()
+    x, mask = torch.randn(1, 3, 4, 8), torch.ones(1, 3, 4)
+    with torch.no_grad():
+        before = model(hidden_states=x, attention_mask=mask).logits
+        x[0, 2] += 1.0
+        after = model(hidden_states=x, attention_mask=mask).logits
+    assert not torch.allclose(before, after)

@@ -56,3 +56,38 @@ def test_detector_without_a_base_model_is_refused_clearly(tmp_path):
     LCRDetector(LCRDetectorConfig(hidden_size=384)).save_pretrained(tmp_path)
     with pytest.raises(ConfigError, match=f"{tmp_path} has no 'base_model_name_or_path'"):
         LCRPipeline.from_pretrained(tmp_path, with_classifier=False)
+
+
+def _long_row(last: str) -> dict:
+    filler = " ".join(f"Passage sentence {i} describes the harbour wall and its stones." for i in range(30))
+    documents = [{"text": f"{filler} The harbour opened in 1911."} for _ in range(7)]
+    return {"query": "When did the harbour open?", "documents": documents + [{"text": f"{filler} {last}"}]}
+
+
+def test_the_last_document_of_a_long_row_reaches_both_heads(encoder):
+    """Eight documents of ~300 tokens each (over 2,000 in all): the last one alone differs."""
+    import torch
+
+    from lcr_hub import LCRClassifier, LCRClassifierConfig
+    from lcr_hub.encoding import encode_rows, input_windowing
+
+    torch.manual_seed(0)
+    shape = dict(hidden_size=384, layer_index=3, input_mode="windows", base_model_name_or_path=encoder.name_or_path)
+    detector = LCRDetector(LCRDetectorConfig(pooling="documents", mixing_layers=1, num_attention_heads=12,
+                                             mixing_intermediate_size=1536, **shape))
+    pipe = LCRPipeline(detector, encoder, LCRClassifier(LCRClassifierConfig(**shape)))
+    conflict, twin = _long_row("The harbour opened in 1914."), _long_row("The harbour opened in 1911.")
+    features = encode_rows(encoder, [conflict, twin], [3], progress=False, windowing=input_windowing(detector.config))
+    last_doc = features.document_ids[0] == 7
+    assert int(last_doc.sum()) > 250 and features.states[3][0][last_doc].abs().sum() > 0
+    with torch.no_grad():
+        pairs = detector(*features.batch(3, [0, 1])).pair_logits  # pairs i < j of 8 documents, row-major
+    first, second = torch.triu_indices(8, 8, 1)
+    with_last = second == 7
+    assert not torch.allclose(pairs[0, with_last], pairs[1, with_last])  # the last document is compared
+    torch.testing.assert_close(pairs[0, ~with_last], pairs[1, ~with_last])  # and nothing else changed
+    out = pipe.predict([conflict, twin], progress=False)
+    assert not np.allclose(out.level_probabilities[0], out.level_probabilities[1])
+    assert out.windows_cut.tolist() == [0, 0] and out.documents_cut.tolist() == [0, 0]
+    capped = LCRPipeline(detector, encoder, max_windows=7).predict([conflict], progress=False)
+    assert capped.windows_cut.tolist() == [1] and capped.documents_cut.tolist() == [1]

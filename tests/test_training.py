@@ -166,3 +166,16 @@ def test_failed_run_leaves_no_partial_folder(tmp_path, write_jsonl):
         train_detector(TrainingRun(data=[str(bad)], output=str(tmp_path / "out"), progress=False))
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]
+
+
+@pytest.mark.slow
+def test_init_from_starts_from_another_checkpoint_and_records_it(tiny_detector, tiny_training_data, tmp_path):
+    from lcr_hub.training.runs import train_embedded_classifier
+
+    run = TrainingRun(data=[str(tiny_training_data)], output=str(tmp_path / "c"), epochs=1, validation_fraction=0.25,
+                      progress=False, init_from=str(tiny_detector))
+    metadata = train_detector(run)
+    assert metadata["training"]["init_from"]["sha256"] == sha256_file(tiny_detector / "model.safetensors")
+    assert metadata["config"]["input_mode"] == "windows"
+    with pytest.raises(ConfigError, match="init-from"):  # a detector's weights do not fit a classifier
+        train_embedded_classifier(TrainingRun(**{**run.__dict__, "output": str(tmp_path / "d")}))

@@ -9,7 +9,7 @@ token, the index of the document it belongs to, or ``-1``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -40,10 +40,35 @@ class FormattedExample:
         document_spans (`tuple[tuple[int, int], ...]`):
             The ``[start, end)`` character range of each document's text inside ``text``,
             in document order.
+        query_end (`int`, *optional*):
+            Where the query ends in ``text`` (``text[:query_end]`` is the query), when the
+            text starts with it (:func:`format_example`); None for a rendered prompt. The
+            windowed input (:func:`lcr_hub.data.windows.tokenize_windows`) reads the query
+            and the documents from it.
     """
 
     text: str
     document_spans: tuple[tuple[int, int], ...]
+    query_end: int | None = field(default=None, compare=False)
+
+    @property
+    def query(self) -> str:
+        """The query, as it was formatted.
+
+        Raises:
+            [`~lcr_hub.errors.DataError`]: The text is a rendered prompt (``query_end`` is None).
+        """
+        if self.query_end is None:
+            raise DataError(
+                "this FormattedExample is a rendered prompt whose query cannot be told apart; "
+                "format it with lcr_hub.data.format_example to read the query and documents separately."
+            )
+        return self.text[: self.query_end]
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        """Each document's text, in order."""
+        return tuple(self.text[start:end] for start, end in self.document_spans)
 
 
 def document_separator(tokenizer: PreTrainedTokenizerBase) -> str:
@@ -135,7 +160,7 @@ def format_example(
         spans.append((position, position + len(text)))
         position += len(text)
         parts.append(text)
-    return FormattedExample(text=separator.join(parts), document_spans=tuple(spans))
+    return FormattedExample(text=separator.join(parts), document_spans=tuple(spans), query_end=len(query))
 
 
 def tokenize_examples(

@@ -34,6 +34,7 @@ from ..data import (
     tokenize_examples,
     uses_chat_template,
 )
+from ..data.windows import Windowing, tokenize_windows
 from .._hashing import sha256_file
 from ..bases import prepared_revision
 from ..errors import ConfigError, DataError, EncoderError, IntegrityError
@@ -90,6 +91,12 @@ def resolve_encoder(name_or_path: str, revision: str | None = None) -> tuple[str
             )
         return str(_verified_default_encoder_path()), None
     return name_or_path, revision
+
+
+#: The tokenizer outputs an encoder reads.
+_MODEL_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+#: Padded tokens per encoder pass over windows (memory bound of one pass over a long row).
+_WINDOW_CHUNK_TOKENS = 16384
 
 
 class _StatesComputed(Exception):
@@ -152,32 +159,76 @@ class BaseEncoder:
         """The text this base reads for a query and its documents (:func:`lcr_hub.data.format_example`)."""
         return format_example(query, documents, document_separator(self.tokenizer))
 
-    def tokenize(self, examples: Sequence[FormattedExample]) -> dict[str, torch.Tensor]:
-        """``input_ids``, ``attention_mask`` and ``document_mask`` of formatted examples (CPU tensors)."""
+    def tokenize(
+        self, examples: Sequence[FormattedExample], windowing: Windowing | None = None
+    ) -> dict[str, torch.Tensor]:
+        """``input_ids``, ``attention_mask`` and ``document_mask`` of formatted examples (CPU tensors).
+
+        With ``windowing``, one entry per window (:func:`lcr_hub.data.windows.tokenize_windows`),
+        else one per example (the joint sequence, cut at :attr:`max_length`).
+        """
+        if windowing is not None:
+            return tokenize_windows(self.tokenizer, examples, max_length=self.max_length, windowing=windowing)
         return tokenize_examples(self.tokenizer, examples, max_length=self.max_length)
 
     @torch.inference_mode()
     def hidden_states(
-        self, examples: Sequence[FormattedExample], layer_indices: Sequence[int]
+        self, examples: Sequence[FormattedExample], layer_indices: Sequence[int], windowing: Windowing | None = None
     ) -> tuple[dict[int, torch.Tensor], dict[str, torch.Tensor]]:
         """Run one forward pass over formatted examples, up to the deepest requested layer.
 
         Args:
             examples: Output of ``lcr_hub.data.format_example``.
             layer_indices: Indices into ``outputs.hidden_states`` to return.
+            windowing: Read each document with the query in its own windows (the
+                ``input_mode="windows"`` of LCR configs); None reads each example as one
+                joint sequence.
 
         Returns:
             ``(states, batch)``: ``states[k]`` is ``(batch, seq, hidden)`` at layer k, and
-            ``batch`` holds ``input_ids``, ``attention_mask`` and ``document_mask``.
+            ``batch`` holds ``input_ids``, ``attention_mask`` and ``document_mask``. With
+            ``windowing``, the first dimension is the window, and ``batch`` also holds
+            ``window_example``, ``windows_cut`` and ``documents_cut``.
         """
-        batch = self.tokenize(examples)
+        if windowing is None:
+            batch = self.tokenize(examples)
+            return self._forward(batch, layer_indices), batch
+        if isinstance(self, CausalLMBase):
+            raise ConfigError(
+                f"{self.name_or_path} is a causal LM: it reads the whole prompt (input_mode 'joint'); windows are "
+                "for encoder bases. Use an LCR model trained on this base's prompt."
+            )
+        batch = self.tokenize(examples, windowing)
+        return self._window_states(batch, layer_indices), batch
+
+    def _window_states(self, batch: dict[str, torch.Tensor], layer_indices: Sequence[int]) -> dict[int, torch.Tensor]:
+        """States of every window, run in chunks of similar length (at most about
+        :data:`_WINDOW_CHUNK_TOKENS` padded tokens each, so memory stays bounded on long rows)."""
+        lengths = batch["attention_mask"].sum(-1)
+        order = torch.argsort(-lengths, stable=True)
+        states: dict[int, torch.Tensor] = {}
+        start = 0
+        while start < len(order):
+            longest = int(lengths[order[start]])
+            size = max(_WINDOW_CHUNK_TOKENS // max(longest, 1), 1)
+            chunk = order[start : start + size]
+            part = {k: v[chunk][:, :longest] for k, v in batch.items() if k in _MODEL_INPUT_NAMES}
+            for k, value in self._forward(part, layer_indices).items():
+                if k not in states:
+                    shape = (len(order), batch["attention_mask"].shape[1], value.shape[-1])
+                    states[k] = value.new_zeros(shape)
+                states[k][chunk.to(value.device), :longest] = value
+            start += size
+        return states
+
+    def _forward(self, batch: dict[str, torch.Tensor], layer_indices: Sequence[int]) -> dict[int, torch.Tensor]:
         inputs = {**self.model_inputs(batch), **self._forward_kwargs()}
         blocks = self._blocks
         if blocks is None or not 1 <= min(layer_indices) <= max(layer_indices) < len(blocks):
             # Also the embeddings, or the last state (after a final norm in most causal LMs).
             outputs = self.model(**inputs, output_hidden_states=True)
-            return {k: outputs.hidden_states[k] for k in layer_indices}, batch
-        return _states_up_to(self.model, blocks, inputs, layer_indices), batch
+            return {k: outputs.hidden_states[k] for k in layer_indices}
+        return _states_up_to(self.model, blocks, inputs, layer_indices)
 
     @cached_property
     def _blocks(self) -> torch.nn.ModuleList | None:
@@ -189,7 +240,7 @@ class BaseEncoder:
 
     def model_inputs(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The model's inputs for a tokenized batch, on its device."""
-        return {k: v.to(self.device) for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        return {k: v.to(self.device) for k, v in batch.items() if k in _MODEL_INPUT_NAMES}
 
     def _forward_kwargs(self) -> dict:
         return {}

@@ -54,7 +54,8 @@ def _oracle(detection) -> dict:
     }
 
 
-_PREDICTION_FIELDS = ("conflict_probability", "conflict_logits", "level_probabilities", "level_logits")
+_PREDICTION_FIELDS = ("conflict_probability", "conflict_logits", "level_probabilities", "level_logits", "windows_cut",
+                      "documents_cut")
 
 
 def _predict_in_processes(
@@ -104,7 +105,24 @@ def _predict_in_processes(
         conflict_logits=joined("conflict_logits"),
         level_logits=joined("level_logits"),
         **pipeline.localize(examples, [pair_logits[i] for i in order]),
+        windows_cut=joined("windows_cut"),
+        documents_cut=joined("documents_cut"),
     )
+
+
+def _input_record(pipeline: LCRPipeline, predictions: LCRPredictions, max_windows: int | None) -> dict:
+    """How the rows were read, and how much of them no model saw (the report's ``input``)."""
+    config = pipeline.detector.config
+    windows_cut = predictions.windows_cut if predictions.windows_cut is not None else np.zeros(0, dtype=int)
+    documents_cut = predictions.documents_cut if predictions.documents_cut is not None else np.zeros(0, dtype=int)
+    return {
+        "mode": getattr(config, "input_mode", None),
+        "window_overlap": getattr(config, "window_overlap", None) if pipeline.windowing is not None else None,
+        "max_windows": max_windows,
+        "examples_with_cuts": int(((windows_cut > 0) | (documents_cut > 0)).sum()),
+        "windows_cut": int(windows_cut.sum()),
+        "documents_cut": int(documents_cut.sum()),
+    }
 
 
 def evaluate(
@@ -123,6 +141,7 @@ def evaluate(
     plots: str | os.PathLike | None = None,
     deterministic: bool = False,
     progress: bool = True,
+    max_windows: int | None = None,
 ) -> dict | None:
     """Evaluate a detector (and a classifier) on LCR rows and their consistent twins.
 
@@ -158,6 +177,9 @@ def evaluate(
         deterministic: Ask torch for deterministic kernels (``use_deterministic_algorithms``,
             cuDNN deterministic, no benchmark mode); recorded in the report.
         progress: Show progress bars.
+        max_windows: Optional cap on the windows read per row (models with
+            ``input_mode="windows"``); the report's ``input`` counts what it dropped (and,
+            for joint-sequence checkpoints, the documents truncated away).
 
     Returns:
         The report (see the README for its keys); None on the other processes of a
@@ -189,7 +211,7 @@ def evaluate(
     accelerator = Accelerator(cpu=torch.device(device).type == "cpu")
     if accelerator.num_processes > 1 and accelerator.device.type != "cpu":
         device = str(accelerator.device)  # each process on its own GPU
-    pipeline = LCRPipeline.from_pretrained(detector_path, classifier_path, device=device)
+    pipeline = LCRPipeline.from_pretrained(detector_path, classifier_path, device=device, max_windows=max_windows)
 
     examples = detection.to_list()
     start = time.perf_counter()
@@ -251,6 +273,7 @@ def evaluate(
         "classifier": classifier_report,
         "localization": localization,
         "oracle_majority_vote": _oracle(detection),
+        "input": _input_record(pipeline, predictions, max_windows),
         "bootstrap": {"replicates": bootstrap, "seed": seed, "resampled": "row ids (a row with its twin)"},
         "throughput": {
             "examples": len(examples),
@@ -314,6 +337,12 @@ def format_report(report: dict) -> str:
     if report.get("localization"):
         lines += format_localization(report["localization"])
     o = report["oracle_majority_vote"]
+    read = report.get("input")
+    if read is not None:
+        lines.append(
+            f"input         {read['mode']}: {read['windows_cut']} windows and {read['documents_cut']} documents "
+            f"not read, in {read['examples_with_cuts']} examples (cap: {read['max_windows'] or 'none'})"
+        )
     lines += [
         f"oracle (majority vote over the answer annotations no model sees): detector accuracy "
         f"{o['detector_accuracy']:.4f}, answer accuracy {o['answer_accuracy']:.4f}",

@@ -32,6 +32,7 @@ from ..data import (
 from ..checkpoint import CheckpointMetadata, read_checkpoint, read_metadata
 from ..errors import CheckpointError
 from .._hashing import sha256_file
+from ..encoding.batches import input_windowing
 from ..encoding.features import BaseEncoder, load_encoder
 from .metrics import classifier_metrics, detector_metrics
 
@@ -57,17 +58,20 @@ def _compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.nd
     """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples."""
     from ..encoding.batches import encode_rows
 
-    features = encode_rows(encoder, examples, [model.config.layer_index], batch_size=len(examples), progress=False)
+    features = encode_rows(encoder, examples, [model.config.layer_index], batch_size=len(examples), progress=False,
+                           windowing=input_windowing(model.config))
     return _head_outputs(model, features)
 
 
 def _head_outputs(model, features) -> np.ndarray:
     """``predict_head`` on cached states cast to the model's dtype (the states are not modified)."""
-    from ..encoding.batches import EncodedRows, predict_head
+    import dataclasses
+
+    from ..encoding.batches import predict_head
 
     weights_dtype = next(model.parameters()).dtype
     cast = {layer: [s.to(weights_dtype) for s in states] for layer, states in features.states.items()}
-    return predict_head(model, EncodedRows(states=cast, document_ids=features.document_ids))
+    return predict_head(model, dataclasses.replace(features, states=cast))
 
 
 class _SharedStates:
@@ -76,20 +80,29 @@ class _SharedStates:
     def __init__(self, encoder: BaseEncoder) -> None:
         self.encoder = encoder
         self._separator = document_separator(encoder.tokenizer)
-        self._states: dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._states: dict[tuple[int, str, str], tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]] = {}
 
-    def of(self, examples: list[dict], layer: int):
-        """:class:`~lcr_hub.encoding.batches.EncodedRows` of ``examples``, encoding only the unseen ones."""
+    def of(self, examples: list[dict], layer: int, windowing=None):
+        """:class:`~lcr_hub.encoding.batches.EncodedRows` of ``examples``, encoding only the unseen ones.
+
+        ``windowing``: the model's (:func:`~lcr_hub.encoding.batches.input_windowing`); None
+        for joint sequences.
+        """
         from ..encoding.batches import EncodedRows, encode_rows
 
-        keys = [(layer, format_example(e["query"], e["documents"], self._separator).text) for e in examples]
+        keys = [(layer, repr(windowing), format_example(e["query"], e["documents"], self._separator).text)
+                for e in examples]
         missing = [i for i, key in enumerate(keys) if key not in self._states]
         if missing:
-            new = encode_rows(self.encoder, [examples[i] for i in missing], [layer], desc="Encoding validation set")
+            new = encode_rows(self.encoder, [examples[i] for i in missing], [layer], desc="Encoding validation set",
+                              windowing=windowing)
             for j, i in enumerate(missing):
-                self._states[keys[i]] = (new.states[layer][j], new.document_ids[j])
+                window_ids = new.window_ids[j] if new.window_ids is not None else None
+                self._states[keys[i]] = (new.states[layer][j], new.document_ids[j], window_ids)
+        window_ids = [self._states[k][2] for k in keys] if windowing is not None else None
         return EncodedRows(
-            states={layer: [self._states[k][0] for k in keys]}, document_ids=[self._states[k][1] for k in keys]
+            states={layer: [self._states[k][0] for k in keys]}, document_ids=[self._states[k][1] for k in keys],
+            window_ids=window_ids,
         )
 
 
@@ -179,14 +192,14 @@ def _recompute_figures(model, metadata: CheckpointMetadata, rows: datasets.Datas
     try:
         if component == "detector":
             examples = build_detection_dataset(rows).to_list()
-            probabilities = _head_outputs(model, states.of(examples, model.config.layer_index))
+            probabilities = _head_outputs(model, states.of(examples, model.config.layer_index, input_windowing(model.config)))
             metrics = detector_metrics(
                 [e["label"] for e in examples], probabilities, [e["conflict_level"] for e in examples],
                 model.config.threshold,
             )
         else:
             examples = rows.to_list()
-            probabilities = _head_outputs(model, states.of(examples, model.config.layer_index))
+            probabilities = _head_outputs(model, states.of(examples, model.config.layer_index, input_windowing(model.config)))
             metrics = classifier_metrics([level_by_code(e["conflict_level"]).id for e in examples], probabilities)
     finally:
         model.config.calibration_temperature = trained_temperature

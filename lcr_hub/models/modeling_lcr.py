@@ -31,6 +31,9 @@ except ImportError:  # uploaded as remote code beside constants.py and errors.py
 
 
 
+#: Padded tokens per pass of the detector's mixing layers over windows.
+_MIX_CHUNK_TOKENS = 16384
+
 # --------------------------------------------------------------------------- outputs
 
 
@@ -265,10 +268,16 @@ class LCRDetector(_LCRPreTrainedModel):
         """Score a batch.
 
         Args:
-            hidden_states: ``(batch, seq, hidden)`` states at the config's ``layer_index``.
-            attention_mask: ``(batch, seq)``, 1 for real tokens; all ones when omitted.
-            document_mask: ``(batch, seq)`` long, the index (0, 1, ...) of the document
-                each token belongs to, -1 elsewhere. Required for ``pooling="documents"``.
+            hidden_states: ``(batch, seq, hidden)`` states at the config's ``layer_index``
+                (``input_mode="joint"``), or ``(batch, windows, seq, hidden)``: each row's
+                windows (``input_mode="windows"``, see ``lcr_hub.data.windows``); the mixing
+                layers then attend within each window, and each document is pooled over all
+                of its windows.
+            attention_mask: ``(batch, seq)`` (or ``(batch, windows, seq)``), 1 for real
+                tokens; all ones when omitted.
+            document_mask: Same shape as ``attention_mask``, long: the index (0, 1, ...)
+                of the document each token belongs to, -1 elsewhere. Required for
+                ``pooling="documents"``.
             labels: ``(batch,)`` 0/1 targets; adds the BCE loss.
 
         Returns:
@@ -277,16 +286,19 @@ class LCRDetector(_LCRPreTrainedModel):
         Raises:
             ValueError: Shapes disagree, or ``document_mask`` is missing for document pooling.
         """
-        if hidden_states.dim() != 3 or hidden_states.shape[-1] != self.config.hidden_size:
+        if hidden_states.dim() not in (3, 4) or hidden_states.shape[-1] != self.config.hidden_size:
             raise ValueError(
-                f"LCRDetector expects hidden_states of shape (batch, seq, {self.config.hidden_size}), "
-                f"got {tuple(hidden_states.shape)}."
+                f"LCRDetector expects hidden_states of shape (batch, seq, {self.config.hidden_size}) or "
+                f"(batch, windows, seq, {self.config.hidden_size}), got {tuple(hidden_states.shape)}."
             )
         if attention_mask is None:
-            attention_mask = torch.ones(hidden_states.shape[:2], device=hidden_states.device)
+            attention_mask = torch.ones(hidden_states.shape[:-1], device=hidden_states.device)
         mask = attention_mask.to(hidden_states.dtype)
-        for layer in self.mixer:
-            hidden_states = layer(hidden_states, mask)
+        if hidden_states.dim() == 4:
+            hidden_states, mask, document_mask = self._mix_windows(hidden_states, mask, document_mask)
+        else:
+            for layer in self.mixer:
+                hidden_states = layer(hidden_states, mask)
         pair_logits = None
         if self.config.pooling == "documents":
             pair_logits = self._pair_logits(hidden_states, mask, document_mask)
@@ -304,6 +316,28 @@ class LCRDetector(_LCRPreTrainedModel):
         return LCRDetectorOutput(
             loss=loss, logits=logits, probabilities=torch.sigmoid(scaled), pair_logits=pair_logits
         )
+
+    def _mix_windows(
+        self, hidden_states: torch.Tensor, mask: torch.Tensor, document_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Mixing layers within each window (block-diagonal attention: cost linear in the
+        row's length), then each row's windows laid end to end as one sequence."""
+        batch, windows, length, hidden = hidden_states.shape
+        flat, flat_mask = hidden_states.reshape(-1, length, hidden), mask.reshape(-1, length)
+        if len(self.mixer):
+            real = (flat_mask > 0).any(-1).nonzero().squeeze(-1)  # an all-padding window would give NaN
+            step = max(_MIX_CHUNK_TOKENS // max(length, 1), 1)  # bounded attention memory on long rows
+            parts = []
+            for start in range(0, real.numel(), step):
+                mixed = flat[real[start : start + step]]
+                for layer in self.mixer:
+                    mixed = layer(mixed, flat_mask[real[start : start + step]])
+                parts.append(mixed)
+            mixed = torch.cat(parts) if parts else flat[real]
+            flat = flat.to(mixed.dtype).index_put((real,), mixed)
+        if document_mask is not None:
+            document_mask = document_mask.reshape(batch, windows * length)
+        return flat.reshape(batch, windows * length, hidden), mask.reshape(batch, windows * length), document_mask
 
     def _pair_logits(
         self, hidden_states: torch.Tensor, mask: torch.Tensor, document_mask: torch.Tensor | None
@@ -541,7 +575,8 @@ class LCRClassifier(_LCRPreTrainedModel):
             attention_mask: ``(batch, seq)``, 1 for real tokens.
             token_type_ids: Passed to the encoder when given.
             hidden_states: ``(batch, seq, hidden)`` encoder states at ``layer_index``,
-                instead of ``input_ids``.
+                instead of ``input_ids``; or ``(batch, windows, seq, hidden)``, each row's
+                windows (``input_mode="windows"``), pooled over every window's tokens.
             labels: ``(batch,)`` level ids 0..3; adds the cross-entropy loss.
 
         Returns:
@@ -565,7 +600,10 @@ class LCRClassifier(_LCRPreTrainedModel):
                 outputs = encoder(**encoder_kwargs, output_hidden_states=True)
             hidden_states = outputs.hidden_states[self.config.layer_index]
         if attention_mask is None:
-            attention_mask = torch.ones(hidden_states.shape[:2], device=hidden_states.device)
+            attention_mask = torch.ones(hidden_states.shape[:-1], device=hidden_states.device)
+        if hidden_states.dim() == 4:  # (batch, windows, seq, hidden): every window's tokens, end to end
+            hidden_states = hidden_states.flatten(1, 2)
+            attention_mask = attention_mask.flatten(1, 2)
         mask = attention_mask.to(hidden_states.device, hidden_states.dtype)
         if self.config.pooling == "cls":
             pooled = hidden_states[:, 0]

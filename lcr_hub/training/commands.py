@@ -17,7 +17,7 @@ from ..errors import LCRHubError
 from .runs import TrainingRun
 
 #: ``TrainingRun`` fields filled from the optional arguments some commands add.
-OPTIONAL_RUN_FIELDS = ("base", "base_revision", "dtype", "pooling", "max_steps", "warmup_steps", "save_every",
+OPTIONAL_RUN_FIELDS = ("init_from", "base", "base_revision", "dtype", "pooling", "max_steps", "warmup_steps", "save_every",
                        "state_dir", "resume", "device_map", "on_duplicate")
 PROGRAM = "python -m lcr_hub.training"
 
@@ -128,6 +128,9 @@ def training_parser(description: str, default_output: str, prog: str | None = No
     parser.add_argument("--encode-batch-size", type=int, default=32, help="Rows per encoder pass (default 32).")
     parser.add_argument("--layer-index", type=int, default=None, help="Encoder layer the head reads.")
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
+    parser.add_argument("--init-from", default=None, metavar="DIR",
+                        help="Start from the weights of a checkpoint folder of the same shape (e.g. the previous "
+                             "embedded one) instead of a fresh initialisation; recorded in the metadata.")
     return parser
 
 

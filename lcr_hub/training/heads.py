@@ -205,7 +205,7 @@ def train_head(
         groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
-        x, attention, documents = features.batch(layer, indices)
+        x, attention, documents = features.batch(layer, indices, dtype=torch.float32)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
             out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
         if pair_targets is None:
@@ -226,7 +226,7 @@ def train_head(
         )
         return out.loss + PAIR_LOSS_WEIGHT * pair_loss
 
-    lengths = [s.shape[0] for s in features.states[layer]] if len(mixer) else None
+    lengths = features.tokens(layer) if len(mixer) else None
     return _train_loop(
         model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
         weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,

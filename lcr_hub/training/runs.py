@@ -9,6 +9,7 @@ sha256.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -18,7 +19,15 @@ import torch
 from .._modules.provenance import command_line, file_digests, framework, hardware
 from .._modules.seeding import seed_everything
 from ..checkpoint import CheckpointMetadata, DataFile, DataSplit, TrainingData, write_checkpoint
-from ..constants import ON_DUPLICATE_ERROR, SPLIT_ROLE, VALIDATION_SET, level_by_code
+from ..constants import (
+    DEFAULT_WINDOW_OVERLAP,
+    INPUT_MODE_JOINT,
+    INPUT_MODE_WINDOWS,
+    ON_DUPLICATE_ERROR,
+    SPLIT_ROLE,
+    VALIDATION_SET,
+    level_by_code,
+)
 from ..data import (
     LCR_FEATURES,
     build_detection_dataset,
@@ -26,7 +35,8 @@ from ..data import (
     resolve_data_files,
     train_validation_split,
 )
-from ..encoding.batches import encode_rows, predict_head
+from ..data.windows import Windowing
+from ..encoding.batches import EncodedRows, encode_rows, predict_head
 from ..encoding.features import BaseEncoder, CausalLMBase, load_causal_base, load_encoder
 from ..errors import ConfigError
 from ..evaluation.metrics import classifier_metrics, detector_metrics
@@ -74,6 +84,8 @@ class TrainingRun:
             on a causal LM, as the spec says).
         device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
             to spread a large base over the GPUs).
+        init_from: A checkpoint folder of the same shape whose weights the model starts
+            from (its config's input mode may differ); None: a fresh initialisation.
         on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with
             different content instead of refusing the data (see ``load_lcr_dataset``).
     """
@@ -97,6 +109,24 @@ class TrainingRun:
     pooling: str | None = None
     device_map: str | None = None
     on_duplicate: str = ON_DUPLICATE_ERROR
+    init_from: str | None = None
+
+
+def _initialise(model, run: TrainingRun, hyper: dict) -> None:
+    """Load ``run.init_from``'s weights into ``model`` (strictly) and record where they came from."""
+    if run.init_from is None:
+        return
+    from .._hashing import sha256_file
+    from ..constants import WEIGHTS_NAME
+    from safetensors.torch import load_file
+
+    weights = os.path.join(run.init_from, WEIGHTS_NAME)
+    try:
+        model.load_state_dict(load_file(weights), strict=True)
+    except (OSError, RuntimeError) as error:
+        raise ConfigError(f"--init-from {run.init_from}: cannot load {weights} into {type(model).__name__}: {error}. "
+                          "Fix: pass a checkpoint folder of the same component and shape.") from error
+    hyper["init_from"] = {"path": run.init_from, "sha256": sha256_file(weights)}
 
 
 @dataclass
@@ -107,6 +137,19 @@ class _RunData:
     evaluation: dict[str, list[dict]]  # name -> conflicting rows, never trained on
     encoder: BaseEncoder
     layer: int
+    windowing: Windowing | None  # encoder bases read windows; a causal LM its whole prompt
+
+    @property
+    def input(self) -> dict:
+        """The config keys of the input mode (``input_mode``, ``window_overlap``)."""
+        if self.windowing is None:
+            return {"input_mode": INPUT_MODE_JOINT}
+        return {"input_mode": INPUT_MODE_WINDOWS, "window_overlap": self.windowing.overlap}
+
+    def encode(self, rows: list[dict], desc: str, run: "TrainingRun", **options) -> "EncodedRows":
+        """:func:`encode_rows` of ``rows`` at the run's layer, in the run's input mode."""
+        return encode_rows(self.encoder, rows, [self.layer], desc=desc, batch_size=run.encode_batch_size,
+                           progress=run.progress, windowing=self.windowing, **options)
 
 
 def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
@@ -130,7 +173,8 @@ def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
     encoder = base or (load_encoder() if run.base is None else _load_causal(run))
     n_layers = encoder.model.config.get_text_config().num_hidden_layers
     layer = run.layer_index if run.layer_index is not None else n_layers // 2
-    return _RunData(files, train, negatives, evaluation, encoder, layer)
+    windowing = None if isinstance(encoder, CausalLMBase) else Windowing(overlap=DEFAULT_WINDOW_OVERLAP)
+    return _RunData(files, train, negatives, evaluation, encoder, layer, windowing)
 
 
 def _load_causal(run: TrainingRun) -> CausalLMBase:
@@ -196,10 +240,10 @@ def train_detector(run: TrainingRun) -> dict:
     """
     prepared = _prepare(run)
     train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
-    encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
     pooling = run.pooling or ("documents" if run.base is None else "mean")
-    encode["mean_only"] = pooling == "mean"
-    train_features = encode_rows(prepared.encoder, train_set, [prepared.layer], desc="Encoding train", **encode)
+    encode = {"mean_only": pooling == "mean"}
+    # Kept in bfloat16: long rows' states are large (the mixing block trains in bfloat16 autocast anyway).
+    train_features = prepared.encode(train_set, "Encoding train", run, dtype=torch.bfloat16, **encode)
     text_config = prepared.encoder.model.config.get_text_config()
     mixing = DETECTOR_MIXING_LAYERS if run.base is None and pooling == "documents" else 0
     mixer_shape = dict(num_attention_heads=text_config.num_attention_heads,
@@ -213,6 +257,7 @@ def train_detector(run: TrainingRun) -> dict:
         layer_index=prepared.layer,
         base_model_name_or_path=prepared.encoder.name_or_path,
         base_model_revision=prepared.encoder.revision,
+        **prepared.input,
     )
     if mixing:
         hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
@@ -230,6 +275,7 @@ def train_detector(run: TrainingRun) -> dict:
     model = LCRDetector(config)
     for i, layer in enumerate(model.mixer):
         copy_bert_layer(layer, prepared.encoder.model.encoder.layer[prepared.layer + i])
+    _initialise(model, run, hyper)
     history = train_head(
         model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
         learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper.get("mixer_learning_rate", 0.0),
@@ -239,7 +285,7 @@ def train_detector(run: TrainingRun) -> dict:
     metrics = {}
     for name, rows in prepared.evaluation.items():
         examples = _detection_examples(rows)
-        features = encode_rows(prepared.encoder, examples, [prepared.layer], desc=f"Encoding {name}", **encode)
+        features = prepared.encode(examples, f"Encoding {name}", run, **encode)
         metrics[name] = detector_metrics(
             [e["label"] for e in examples], predict_head(model, features), [e["conflict_level"] for e in examples],
             config.threshold,
@@ -268,14 +314,15 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
         freeze_encoder=True,
         base_model_name_or_path=prepared.encoder.name_or_path,
         base_model_revision=prepared.encoder.revision,
+        **prepared.input,
     )
-    encode = dict(batch_size=run.encode_batch_size, progress=run.progress)
-    train_features = encode_rows(prepared.encoder, prepared.train, [prepared.layer], desc="Encoding train", **encode)
+    train_features = prepared.encode(prepared.train, "Encoding train", run, dtype=torch.bfloat16)
     hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
              "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
              "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
     torch.manual_seed(run.seed)
     model = LCRClassifier(config)
+    _initialise(model, run, hyper)
     history = train_head(
         model, train_features, [level_by_code(row["conflict_level"]).id for row in prepared.train], epochs=hyper["epochs"],
         batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
@@ -283,6 +330,6 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
-        features = encode_rows(prepared.encoder, rows, [prepared.layer], desc=f"Encoding {name}", **encode)
+        features = prepared.encode(rows, f"Encoding {name}", run)
         metrics[name] = classifier_metrics([level_by_code(row["conflict_level"]).id for row in rows], predict_head(model, features))
     return _finish(run, model, "classifier", prepared, metrics, history, hyper, len(prepared.train))
