@@ -85,7 +85,8 @@ def tokenize_windows(
         documents in order), ``input_ids``, ``attention_mask``, ``token_type_ids`` and
         ``document_mask`` (the document's index in its row for the document's tokens, -1
         for the query, special tokens, padding and tokens an earlier window holds), all
-        ``(W, length)``; ``window_example`` ``(W,)``, the row of each window; and per row,
+        ``(W, length)``; ``offset_mapping`` ``(W, length, 2)``, each token's character span
+        in its text (the query or the document); ``window_example`` ``(W,)``, the row of each window; and per row,
         ``windows_cut`` and ``documents_cut`` ``(len(examples),)``: the windows and the whole
         documents dropped by the cap (zeros without one).
 
@@ -156,6 +157,7 @@ def tokenize_windows(
         "window_example": window_example[keep_index],
         "windows_cut": torch.tensor(windows_cut, dtype=torch.long),
         "documents_cut": torch.tensor(documents_cut, dtype=torch.long),
+        "offset_mapping": offsets.long()[keep_index, :length],
     }
     if "token_type_ids" in encoded:
         batch["token_type_ids"] = encoded["token_type_ids"].long()[keep_index, :length]

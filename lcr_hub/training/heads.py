@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from ..encoding.batches import EncodedRows, length_sorted_batches
 from ..errors import ConfigError
 from ..models.modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
+from .spans import collate_flags, span_loss
 
 
 
@@ -28,6 +29,11 @@ DETECTOR_MIXER_LEARNING_RATE = 2e-4
 #: per-example loss: it helps natural rows at a small cost on the benchmark
 #: (docs/history-code-notes.md).
 PAIR_LOSS_WEIGHT = 0.2
+
+#: Weight of the detector's span loss (``train_head``'s ``answer_flags``): on passages of
+#: hundreds of words the document attention must find the value before the pairs can be
+#: compared, and the row label alone teaches that too slowly (docs/training.md).
+SPAN_LOSS_WEIGHT = 0.5
 
 
 def _train_loop(
@@ -167,6 +173,7 @@ def train_head(
     seed: int = 42,
     progress: bool = True,
     pair_targets: Sequence[torch.Tensor] | None = None,
+    answer_flags: Sequence[torch.Tensor] | None = None,
 ) -> list[float]:
     """Train a detector or a frozen-encoder classifier head on cached encoder states.
 
@@ -190,6 +197,10 @@ def train_head(
             trained towards "no conflict" and every pair marked 1 towards "conflict" (weight
             :data:`PAIR_LOSS_WEIGHT`), so the comparison is taught which pair disagrees rather
             than only that some pair does.
+        answer_flags: For a ``pooling="documents"`` detector, each example's
+            :func:`~lcr_hub.training.spans.answer_token_flags`: the document attention is
+            then also trained to put its mass on the tokens where each document states its
+            answer (:func:`~lcr_hub.training.spans.span_loss`, weight :data:`SPAN_LOSS_WEIGHT`).
 
     Returns:
         The mean training loss of each epoch.
@@ -204,12 +215,24 @@ def train_head(
     if len(mixer):
         groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
 
+    scores: list[torch.Tensor] = []
+    hook = None
+    if answer_flags is not None:  # the attention scores of each forward, for the span loss
+        hook = model.doc_attention.register_forward_hook(lambda module, args, output: scores.append(output.squeeze(-1)))
+
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
         x, attention, documents = features.batch(layer, indices, dtype=torch.float32)
+        scores.clear()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
             out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
+        loss = out.loss
+        if answer_flags is not None:
+            flat = documents.reshape(len(indices), -1).masked_fill(attention.reshape(len(indices), -1) <= 0, -1)
+            spans = span_loss(scores[0], flat, collate_flags(features, answer_flags, indices).reshape(len(indices), -1))
+            if spans is not None:
+                loss = loss + SPAN_LOSS_WEIGHT * spans
         if pair_targets is None:
-            return out.loss
+            return loss
         num_docs = max(int(documents.max()) + 1, 1)
         first, second = torch.triu_indices(num_docs, num_docs, 1)
         targets = torch.full((len(indices), first.numel()), -1, dtype=torch.long)
@@ -220,16 +243,20 @@ def train_head(
             targets[row] = square[first, second]
         known = targets >= 0
         if not known.any():
-            return out.loss
+            return loss
         pair_loss = nn.functional.binary_cross_entropy_with_logits(
             out.pair_logits[known].float(), targets[known].float()
         )
-        return out.loss + PAIR_LOSS_WEIGHT * pair_loss
+        return loss + PAIR_LOSS_WEIGHT * pair_loss
 
     lengths = features.tokens(layer) if len(mixer) else None
-    return _train_loop(
-        model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
-        weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
-        lengths=lengths,
-    )
+    try:
+        return _train_loop(
+            model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
+            weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
+            lengths=lengths,
+        )
+    finally:
+        if hook is not None:
+            hook.remove()
 

@@ -44,10 +44,12 @@ from ..evaluation.reference import reference_record
 from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
 from ..steps import STEP_TRAIN, generate_steps, step_record
+from .spans import answer_token_flags
 from .heads import (
     DETECTOR_MIXER_LEARNING_RATE,
     DETECTOR_MIXING_LAYERS,
     PAIR_LOSS_WEIGHT,
+    SPAN_LOSS_WEIGHT,
     copy_bert_layer,
     document_pair_targets,
     train_head,
@@ -271,6 +273,9 @@ def train_detector(run: TrainingRun) -> dict:
     if pairs:
         hyper["loss"] += (f" + {PAIR_LOSS_WEIGHT} x BCE of document pairs: same answer towards 0, "
                           "both stating different answers towards 1")
+    spans = pairs and prepared.windowing is not None
+    if spans:
+        hyper["loss"] += f" + {SPAN_LOSS_WEIGHT} x -log(document attention on the answer's tokens)"
     torch.manual_seed(run.seed)
     model = LCRDetector(config)
     for i, layer in enumerate(model.mixer):
@@ -281,6 +286,7 @@ def train_detector(run: TrainingRun) -> dict:
         learning_rate=hyper["learning_rate"], mixer_learning_rate=hyper.get("mixer_learning_rate", 0.0),
         weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
         pair_targets=[document_pair_targets(row["documents"]) for row in train_set] if pairs else None,
+        answer_flags=answer_token_flags(prepared.encoder, train_set, prepared.windowing) if spans else None,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
