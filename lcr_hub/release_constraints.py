@@ -1,7 +1,8 @@
 """The constraints file of a release: the exact versions its checkpoints were built with.
 
 ``constraints/release.txt`` (pip's constraints format) pins every package that the
-``framework`` section of the embedded checkpoints' ``training_metadata.json`` records, so that
+``framework`` section of the embedded checkpoints' ``training_metadata.json`` records (those with
+recorded ``steps`` when any has them: :func:`rebuildable`), so that
 ``pip install torch==<version> -e . -c constraints/release.txt`` installs the versions a
 rebuild needs; the package itself keeps its version ranges. ``scripts/release_constraints.py``
 checks the file against the metadata (``--write`` regenerates it after a release).
@@ -67,6 +68,23 @@ def pinned_versions(metadata: Mapping[str, CheckpointMetadata]) -> dict[str, str
                 )
             pins.setdefault(package, (version, name))
     return {package: pins[package][0] for package in sorted(pins)}
+
+
+def rebuildable(metadata: Mapping[str, CheckpointMetadata]) -> dict[str, CheckpointMetadata]:
+    """The checkpoints whose recorded steps ``lcr-hub rebuild`` can replay (all, when none records steps).
+
+    Checkpoints released before steps were recorded are retrained from their card's command
+    and may record other versions; the constraints file pins the versions of the ones a
+    rebuild replays.
+
+    Args:
+        metadata: Checkpoint name -> its metadata.
+
+    Returns:
+        The entries with ``steps``, or ``metadata`` itself when none has them.
+    """
+    with_steps = {name: meta for name, meta in metadata.items() if meta.steps}
+    return with_steps or dict(metadata)
 
 
 def constraints_text(pins: Mapping[str, str], sources: str) -> str:

@@ -5,7 +5,7 @@
     PYTHONPATH=$PWD python scripts/release_constraints.py --write    # after a release
 
 The file pins the exact versions the `framework` section of checkpoints/*/training_metadata.json
-records; `pip install torch==<version> -e . -c constraints/release.txt` installs them for a rebuild.
+records (of the checkpoints that record `steps`, which `lcr-hub rebuild` replays, when any does); `pip install torch==<version> -e . -c constraints/release.txt` installs them for a rebuild.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lcr_hub.checkpoint import checkpoints_root, read_metadata
 from lcr_hub.constants import METADATA_NAME
 from lcr_hub.steps import RELEASE_CONSTRAINTS
 from lcr_hub.errors import LCRHubError
-from lcr_hub.release_constraints import constraint_problems, constraints_text, pinned_versions
+from lcr_hub.release_constraints import constraint_problems, constraints_text, pinned_versions, rebuildable
 
 REPO = Path(__file__).resolve().parents[1]
 COMPONENTS = ("detector", "classifier")
@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = checkpoints_root()
     try:
-        pins = pinned_versions({c: read_metadata(root / c) for c in COMPONENTS if (root / c / METADATA_NAME).is_file()})
+        pins = pinned_versions(rebuildable(
+            {c: read_metadata(root / c) for c in COMPONENTS if (root / c / METADATA_NAME).is_file()}))
         if args.write:
             sources = f"checkpoints/{{{','.join(COMPONENTS)}}}/{METADATA_NAME}"
             args.file.parent.mkdir(parents=True, exist_ok=True)

@@ -79,10 +79,14 @@ def _metadata_for(model) -> CheckpointMetadata:
 
 
 def _calibration_record(temperature: float) -> dict:
-    """A calibration record as ``calibrate`` writes it (the embedded classifier's, re-targeted)."""
-    record = dict(read_metadata(default_checkpoint("classifier")).calibration)
-    record.pop("validation_temperature")
-    return {**record, "temperature": temperature, "before": {**record["before"], "temperature": 1.0}}
+    """A calibration record shaped as ``calibrate`` writes it (fixture figures)."""
+    scores = {"nll": 0.08, "ece": 0.07, "mce": 0.5}
+    return {
+        "temperature": temperature, "fitted": True, "reason": "fitted by minimising the NLL",
+        "before": {"temperature": 1.0, **scores}, "after": {"temperature": temperature, **scores},
+        "cross_fitted": {"temperatures": [temperature, temperature], "before": scores, "after": scores},
+        "n": 12, "split": {"name": "all"}, "data": [], "command": "lcr-hub calibrate --data x.jsonl --output out",
+    }
 
 
 REFERENCE = {"dtype": "float32", "inputs": [{"query": "q", "documents": [{"text": "d"}]}], "outputs": [0.25]}

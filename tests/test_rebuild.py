@@ -19,7 +19,7 @@ from lcr_hub.errors import CheckpointError
 from lcr_hub.hub.publish import prepare_release_folder
 from lcr_hub.hub.registry import FileDigest, Variant, add_variant
 from lcr_hub.rebuild import RebuildError, compare_release, rebuild_variant
-from lcr_hub.release_constraints import constraint_problems, pinned_versions
+from lcr_hub.release_constraints import constraint_problems, pinned_versions, rebuildable
 from lcr_hub.steps import RELEASE_CONSTRAINTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ def test_calibrate_appends_its_step(tiny_release, tmp_path):
 
 def test_a_release_without_recorded_steps_says_how_to_retrain(tmp_path):
     with pytest.raises(RebuildError, match="released before steps were recorded.*Retrain with the card's command"):
-        rebuild_variant("classifier/minilm", tmp_path / "out")
+        rebuild_variant("detector/minilm", tmp_path / "out")  # detector-minilm-v11 keeps v10's metadata
     assert not (tmp_path / "out").exists()
 
 
@@ -139,16 +139,20 @@ def test_rebuild_never_writes_into_the_embedded_checkpoints():
         rebuild_variant("detector/minilm", default_checkpoint("detector"))
 
 
-def test_shipped_cards_keep_their_bytes():
-    for component in ("detector", "classifier"):
-        folder = default_checkpoint(component)
-        assert read_metadata(folder).steps is None
-        assert "How these bytes were made" not in (folder / MODEL_CARD_NAME).read_text()
+def test_shipped_cards_list_the_steps_they_record():
+    detector, classifier = default_checkpoint("detector"), default_checkpoint("classifier")
+    assert read_metadata(detector).steps is None  # released before steps were recorded
+    assert "How these bytes were made" not in (detector / MODEL_CARD_NAME).read_text()
+    steps = read_metadata(classifier).steps
+    card = (classifier / MODEL_CARD_NAME).read_text()
+    assert steps and "How these bytes were made" in card
+    assert all(step["command"] in card for step in steps if step.get("command"))
 
 
-def test_constraints_file_pins_the_versions_the_shipped_checkpoints_record():
+def test_constraints_file_pins_the_versions_the_rebuildable_checkpoints_record():
     metadata = {c: read_metadata(default_checkpoint(c)) for c in ("detector", "classifier")}
-    assert constraint_problems(REPO / RELEASE_CONSTRAINTS, pinned_versions(metadata)) == []
+    assert list(rebuildable(metadata)) == ["classifier"]  # the detector records no steps
+    assert constraint_problems(REPO / RELEASE_CONSTRAINTS, pinned_versions(rebuildable(metadata))) == []
     newer = read_metadata(default_checkpoint("classifier"))
     newer.framework["transformers_version"] = "5.99.0"
     assert constraint_problems(REPO / RELEASE_CONSTRAINTS, pinned_versions({"classifier": newer})) == [
@@ -156,19 +160,19 @@ def test_constraints_file_pins_the_versions_the_shipped_checkpoints_record():
         "the checkpoints record 5.99.0"
     ]
     with pytest.raises(CheckpointError, match="one constraints file cannot rebuild both"):
-        pinned_versions({**metadata, "newer": newer})
+        pinned_versions({"classifier": metadata["classifier"], "newer": newer})
 
 
 def test_constraints_script_fails_on_a_stale_file(tmp_path, capsys):
     stale = tmp_path / "release.txt"
-    stale.write_text((REPO / RELEASE_CONSTRAINTS).read_text().replace("accelerate==1.15.0", "accelerate==1.16.0"))
+    stale.write_text((REPO / RELEASE_CONSTRAINTS).read_text().replace("accelerate==1.16.0", "accelerate==1.15.0"))
     sys.path.insert(0, str(REPO / "scripts"))
     try:
         from release_constraints import main
     finally:
         sys.path.remove(str(REPO / "scripts"))
     assert main(["--file", str(stale)]) == 1
-    assert "accelerate: the file pins 1.16.0, the checkpoints record 1.15.0" in capsys.readouterr().out
+    assert "accelerate: the file pins 1.15.0, the checkpoints record 1.16.0" in capsys.readouterr().out
     assert main(["--file", str(stale), "--write"]) == 0 and main(["--file", str(stale)]) == 0
     assert stale.read_text() == (REPO / RELEASE_CONSTRAINTS).read_text()
 
