@@ -99,6 +99,17 @@ DEFAULT_ENCODER_REVISION = f"sha256:{DEFAULT_ENCODER_WEIGHTS_SHA256}"
 
 DEFAULT_SEED = 42
 
+# How an LCR model's base reads a row (the ``input_mode`` of detector and classifier configs).
+# "joint": the query and every document in one sequence (a causal LM's prompt; the encoder
+# checkpoints released before windows existed, whose configs have no ``input_mode``).
+# "windows": each document with the query in its own sequence (BERT pair: query [SEP] document),
+# a document longer than the encoder's window in overlapping windows; nothing is cut.
+INPUT_MODE_JOINT = "joint"
+INPUT_MODE_WINDOWS = "windows"
+INPUT_MODES: tuple[str, ...] = (INPUT_MODE_JOINT, INPUT_MODE_WINDOWS)
+# Tokens shared by two consecutive windows of one long document (the config's window_overlap).
+DEFAULT_WINDOW_OVERLAP = 64
+
 # Environment variable naming the folder that holds the embedded checkpoints.
 CHECKPOINTS_ENV = "LCR_HUB_CHECKPOINTS"
 

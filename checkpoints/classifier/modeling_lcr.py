@@ -22,6 +22,7 @@ from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
+
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
     from lcr_hub.constants import WEIGHTS_NAME
     from lcr_hub.errors import CheckpointError, ConfigError
@@ -29,23 +30,19 @@ except ImportError:  # uploaded as remote code beside constants.py and errors.py
     from .constants import WEIGHTS_NAME  # type: ignore[no-redef]
     from .errors import CheckpointError, ConfigError  # type: ignore[no-redef]
 
-
+#: Padded tokens per pass of the detector's mixing layers over windows.
+_MIX_CHUNK_TOKENS = 16384
 
 # --------------------------------------------------------------------------- outputs
 
 
 @dataclass
 class LCRDetectorOutput(ModelOutput):
-    """Output of :class:`LCRDetector`.
-
-    Args:
-        loss: Binary cross-entropy, when ``labels`` were given.
-        logits: The raw conflict logit per example, shape ``(batch,)``.
-        probabilities: ``sigmoid(logits / calibration_temperature)``, shape ``(batch,)``.
-        pair_logits: With ``pooling="documents"``, the logit of every pair of documents
-            ``(i, j)``, ``i < j``, in ``torch.triu_indices(n, n, 1)`` order (``n``: the
-            batch's largest document count), shape ``(batch, pairs)``; pairs with a missing
-            document hold the dtype's lowest value. ``logits`` is their maximum.
+    """Output of :class:`LCRDetector`: ``loss`` (BCE, with ``labels``), ``logits`` ``(batch,)``,
+    ``probabilities`` (``sigmoid(logits / calibration_temperature)``) and, with
+    ``pooling="documents"``, ``pair_logits`` ``(batch, pairs)``: every document pair ``(i, j)``,
+    ``i < j``, in ``torch.triu_indices(n, n, 1)`` order (``n``: the batch's most documents;
+    a pair with a missing document holds the dtype's lowest value); ``logits`` is their maximum.
     """
 
     loss: torch.Tensor | None = None
@@ -56,13 +53,9 @@ class LCRDetectorOutput(ModelOutput):
 
 @dataclass
 class LCRRefinementOutput(ModelOutput):
-    """Output of :class:`LCRRefinement`.
-
-    Args:
-        hidden_states: The refined states, same shape and dtype as the input.
-        steps: Refinement steps applied to each example, shape ``(batch,)``, long.
-        step_norms: Mean over real tokens of ``||alpha * delta||_2`` of each applied step,
-            averaged over the steps an example took (0 when it took none), shape ``(batch,)``.
+    """Output of :class:`LCRRefinement`: the refined ``hidden_states`` (input's shape and dtype),
+    ``steps`` ``(batch,)`` applied per example, and ``step_norms`` ``(batch,)``: the mean over
+    real tokens of ``||alpha * delta||_2``, averaged over the example's steps (0 without any).
     """
 
     hidden_states: torch.Tensor | None = None
@@ -72,12 +65,9 @@ class LCRRefinementOutput(ModelOutput):
 
 @dataclass
 class LCRClassifierOutput(ModelOutput):
-    """Output of :class:`LCRClassifier`.
-
-    Args:
-        loss: Cross-entropy (with the config's label smoothing), when ``labels`` were given.
-        logits: Per-level logits, shape ``(batch, 4)``.
-        probabilities: ``softmax(logits / calibration_temperature)``, shape ``(batch, 4)``.
+    """Output of :class:`LCRClassifier`: ``loss`` (cross-entropy with the config's label
+    smoothing, with ``labels``), ``logits`` ``(batch, 4)`` and ``probabilities``
+    (``softmax(logits / calibration_temperature)``).
     """
 
     loss: torch.Tensor | None = None
@@ -127,11 +117,8 @@ class _LCRPreTrainedModel(PreTrainedModel):
                 download failed or is not pinned (``require_pinned``).
             IntegrityError: A downloaded file's sha256 differs from the pinned one.
         """
-        wants_info = kwargs.pop("output_loading_info", False)
-        where = os.fspath(pretrained_model_name_or_path)
-        if kwargs.get("subfolder"):
-            where = f"{where}/{kwargs['subfolder']}"
-        source = None
+        wants_info, source = kwargs.pop("output_loading_info", False), None
+        where = os.fspath(pretrained_model_name_or_path) + (f"/{kwargs['subfolder']}" if kwargs.get("subfolder") else "")
         resolve_verified = _LCRPreTrainedModel.source_resolver or _installed_resolver()
         # Mismatched shapes are collected (not raised by transformers) so that the error
         # below can name every bad tensor; the model is never returned in that case.
@@ -172,10 +159,9 @@ class _LCRPreTrainedModel(PreTrainedModel):
         model.lcr_source = source
         if problems:
             raise CheckpointError(
-                f"{where}/{WEIGHTS_NAME} does not match {where}/config.json "
-                f"({cls.config_class.model_type}): " + "; ".join(problems) + ". "
-                "Check that config.json belongs to these weights (hidden_size and the "
-                "layer sizes), or re-save the model with save_pretrained()."
+                f"{where}/{WEIGHTS_NAME} does not match {where}/config.json ({cls.config_class.model_type}): "
+                + "; ".join(problems) + ". Check that config.json belongs to these weights (hidden_size and "
+                "the layer sizes), or re-save the model with save_pretrained()."
             )
         return (model, info) if wants_info else model
 
@@ -265,10 +251,12 @@ class LCRDetector(_LCRPreTrainedModel):
         """Score a batch.
 
         Args:
-            hidden_states: ``(batch, seq, hidden)`` states at the config's ``layer_index``.
-            attention_mask: ``(batch, seq)``, 1 for real tokens; all ones when omitted.
-            document_mask: ``(batch, seq)`` long, the index (0, 1, ...) of the document
-                each token belongs to, -1 elsewhere. Required for ``pooling="documents"``.
+            hidden_states: ``(batch, seq, hidden)`` states at ``layer_index`` (``input_mode="joint"``),
+                or ``(batch, windows, seq, hidden)`` (``"windows"``, ``lcr_hub.data.windows``):
+                mixing within each window, each document pooled over all of its windows.
+            attention_mask: ``(batch, seq)`` (or ``(batch, windows, seq)``), 1 for real tokens.
+            document_mask: Same shape, long: each token's document index, -1 elsewhere
+                (required for ``pooling="documents"``).
             labels: ``(batch,)`` 0/1 targets; adds the BCE loss.
 
         Returns:
@@ -277,16 +265,19 @@ class LCRDetector(_LCRPreTrainedModel):
         Raises:
             ValueError: Shapes disagree, or ``document_mask`` is missing for document pooling.
         """
-        if hidden_states.dim() != 3 or hidden_states.shape[-1] != self.config.hidden_size:
+        if hidden_states.dim() not in (3, 4) or hidden_states.shape[-1] != self.config.hidden_size:
             raise ValueError(
-                f"LCRDetector expects hidden_states of shape (batch, seq, {self.config.hidden_size}), "
-                f"got {tuple(hidden_states.shape)}."
+                f"LCRDetector expects hidden_states of shape (batch, seq, {self.config.hidden_size}) or "
+                f"(batch, windows, seq, {self.config.hidden_size}), got {tuple(hidden_states.shape)}."
             )
         if attention_mask is None:
-            attention_mask = torch.ones(hidden_states.shape[:2], device=hidden_states.device)
+            attention_mask = torch.ones(hidden_states.shape[:-1], device=hidden_states.device)
         mask = attention_mask.to(hidden_states.dtype)
-        for layer in self.mixer:
-            hidden_states = layer(hidden_states, mask)
+        if hidden_states.dim() == 4:
+            hidden_states, mask, document_mask = self._mix_windows(hidden_states, mask, document_mask)
+        else:
+            for layer in self.mixer:
+                hidden_states = layer(hidden_states, mask)
         pair_logits = None
         if self.config.pooling == "documents":
             pair_logits = self._pair_logits(hidden_states, mask, document_mask)
@@ -304,6 +295,28 @@ class LCRDetector(_LCRPreTrainedModel):
         return LCRDetectorOutput(
             loss=loss, logits=logits, probabilities=torch.sigmoid(scaled), pair_logits=pair_logits
         )
+
+    def _mix_windows(
+        self, hidden_states: torch.Tensor, mask: torch.Tensor, document_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Mixing layers within each window (block-diagonal attention: cost linear in the
+        row's length), then each row's windows laid end to end as one sequence."""
+        batch, windows, length, hidden = hidden_states.shape
+        flat, flat_mask = hidden_states.reshape(-1, length, hidden), mask.reshape(-1, length)
+        if len(self.mixer):
+            real = (flat_mask > 0).any(-1).nonzero().squeeze(-1)  # an all-padding window would give NaN
+            step = max(_MIX_CHUNK_TOKENS // max(length, 1), 1)  # bounded attention memory on long rows
+            parts = []
+            for start in range(0, real.numel(), step):
+                mixed = flat[real[start : start + step]]
+                for layer in self.mixer:
+                    mixed = layer(mixed, flat_mask[real[start : start + step]])
+                parts.append(mixed)
+            mixed = torch.cat(parts) if parts else flat[real]
+            flat = flat.to(mixed.dtype).index_put((real,), mixed)
+        if document_mask is not None:
+            document_mask = document_mask.reshape(batch, windows * length)
+        return flat.reshape(batch, windows * length, hidden), mask.reshape(batch, windows * length), document_mask
 
     def _pair_logits(
         self, hidden_states: torch.Tensor, mask: torch.Tensor, document_mask: torch.Tensor | None
@@ -388,8 +401,7 @@ class LCRRefinement(_LCRPreTrainedModel):
         Args:
             hidden_states: ``(batch, seq, hidden)``.
             attention_mask: ``(batch, seq)``; padding positions are never changed.
-            steps: Optional ``(batch,)`` number of steps to apply to each example, with no
-                early stop (values are clipped to ``t_max``).
+            steps: Optional ``(batch,)`` steps to apply per example, no early stop (clipped to ``t_max``).
 
         Returns:
             :class:`LCRRefinementOutput` with the refined states and the steps taken.
@@ -399,8 +411,7 @@ class LCRRefinement(_LCRPreTrainedModel):
                 f"LCRRefinement expects hidden_states of shape (batch, seq, {self.config.hidden_size}), "
                 f"got {tuple(hidden_states.shape)}."
             )
-        batch = hidden_states.shape[0]
-        device = hidden_states.device
+        batch, device = hidden_states.shape[0], hidden_states.device
         if attention_mask is None:
             attention_mask = torch.ones(hidden_states.shape[:2], device=device)
         real = attention_mask.to(device) > 0
@@ -408,14 +419,11 @@ class LCRRefinement(_LCRPreTrainedModel):
         taken = torch.zeros(batch, dtype=torch.long, device=device)
         norm_sum = torch.zeros(batch, dtype=torch.float32, device=device)
         active = torch.ones(batch, dtype=torch.bool, device=device)
-        if steps is not None:
-            steps = steps.to(device)
-        # The iteration h <- h + alpha * w_down(relu(w_up(h))) in the bottleneck: with
-        # u = w_up(h) and r = relu(u), one step is u <- u + alpha * (w_up w_down) r, the
-        # step's norm is sqrt(r . (w_down^T w_down) r), and the refined state is
-        # h + alpha * w_down(sum of the applied r). The same arithmetic in
-        # 2 * hidden * bottleneck + 2 * bottleneck^2 * t multiply-adds per token instead of
-        # 2 * hidden * bottleneck * t.
+        steps = steps.to(device) if steps is not None else None
+        # h <- h + alpha * w_down(relu(w_up(h))) run in the bottleneck: with u = w_up(h), r = relu(u),
+        # a step is u <- u + alpha * (w_up w_down) r, its norm sqrt(r . (w_down^T w_down) r), and the
+        # result h + alpha * w_down(sum of applied r): 2*hidden*bottleneck + 2*bottleneck^2*t
+        # multiply-adds per token instead of 2*hidden*bottleneck*t.
         mix, gram = self._bottleneck_products()
         u = self.w_up(hidden_states)
         applied = None
@@ -446,12 +454,9 @@ class LCRRefinement(_LCRPreTrainedModel):
         return LCRRefinementOutput(hidden_states=h, steps=taken, step_norms=step_norms)
 
     def _bottleneck_products(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``w_up @ w_down`` (weights' dtype) and ``w_down^T w_down`` (float32).
-
-        Recomputed when gradients flow to the weights; otherwise cached until the weights
-        change (another tensor, as after ``.to(dtype)`` or a device move, or an in-place
-        update such as an optimizer step or ``load_state_dict``).
-        """
+        """``w_up @ w_down`` (weights' dtype) and ``w_down^T w_down`` (float32); recomputed when
+        gradients flow, else cached until the weights change (another tensor after ``.to()``, or
+        an in-place update: an optimizer step, ``load_state_dict``)."""
         up, down = self.w_up.weight, self.w_down.weight
 
         def compute() -> tuple[torch.Tensor, torch.Tensor]:
@@ -541,7 +546,8 @@ class LCRClassifier(_LCRPreTrainedModel):
             attention_mask: ``(batch, seq)``, 1 for real tokens.
             token_type_ids: Passed to the encoder when given.
             hidden_states: ``(batch, seq, hidden)`` encoder states at ``layer_index``,
-                instead of ``input_ids``.
+                instead of ``input_ids``; or ``(batch, windows, seq, hidden)``, each row's
+                windows (``input_mode="windows"``), pooled over every window's tokens.
             labels: ``(batch,)`` level ids 0..3; adds the cross-entropy loss.
 
         Returns:
@@ -565,7 +571,10 @@ class LCRClassifier(_LCRPreTrainedModel):
                 outputs = encoder(**encoder_kwargs, output_hidden_states=True)
             hidden_states = outputs.hidden_states[self.config.layer_index]
         if attention_mask is None:
-            attention_mask = torch.ones(hidden_states.shape[:2], device=hidden_states.device)
+            attention_mask = torch.ones(hidden_states.shape[:-1], device=hidden_states.device)
+        if hidden_states.dim() == 4:  # (batch, windows, seq, hidden): every window's tokens, end to end
+            hidden_states = hidden_states.flatten(1, 2)
+            attention_mask = attention_mask.flatten(1, 2)
         mask = attention_mask.to(hidden_states.device, hidden_states.dtype)
         if self.config.pooling == "cls":
             pooled = hidden_states[:, 0]
@@ -578,22 +587,13 @@ class LCRClassifier(_LCRPreTrainedModel):
             pooled = (hidden_states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         x = torch.tanh(self.dense(self.dropout(pooled)))
         logits = self.out_proj(self.dropout(x))
+        scaled = logits.float() / self.config.calibration_temperature
         loss = None
         if labels is not None:
-            loss = nn.functional.cross_entropy(
-                logits.float() / self.config.calibration_temperature,
-                labels.long(),
-                label_smoothing=self.config.label_smoothing,
-            )
-        probabilities = torch.softmax(logits.float() / self.config.calibration_temperature, dim=-1).to(logits.dtype)
+            loss = nn.functional.cross_entropy(scaled, labels.long(), label_smoothing=self.config.label_smoothing)
+        probabilities = torch.softmax(scaled, dim=-1).to(logits.dtype)
         return LCRClassifierOutput(loss=loss, logits=logits, probabilities=probabilities)
 
 
-__all__ = [
-    "LCRDetector",
-    "LCRRefinement",
-    "LCRClassifier",
-    "LCRDetectorOutput",
-    "LCRRefinementOutput",
-    "LCRClassifierOutput",
-]
+__all__ = ["LCRDetector", "LCRRefinement", "LCRClassifier", "LCRDetectorOutput", "LCRRefinementOutput",
+           "LCRClassifierOutput"]

@@ -17,10 +17,10 @@ from typing import Any
 from transformers import PreTrainedConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
-    from lcr_hub.constants import CONFLICT_LEVELS
+    from lcr_hub.constants import CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODES
     from lcr_hub.errors import ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
-    from .constants import CONFLICT_LEVELS  # type: ignore[no-redef]
+    from .constants import CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODES  # type: ignore[no-redef]
     from .errors import ConfigError  # type: ignore[no-redef]
 
 _DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
@@ -54,6 +54,16 @@ class _LCRConfigMixin:
                 "re-save the model with save_pretrained() or add the keys by hand."
             )
         return super().from_dict(config_dict, **kwargs)  # type: ignore[misc]
+
+    def _set_input(self, input_mode: str, window_overlap: int) -> None:
+        if input_mode not in INPUT_MODES:
+            raise ConfigError(
+                f"{type(self).__name__}.input_mode must be one of {list(INPUT_MODES)}, got {input_mode!r}."
+            )
+        if not isinstance(window_overlap, int) or window_overlap < 0:
+            raise ConfigError(f"{type(self).__name__}.window_overlap must be an int >= 0, got {window_overlap!r}.")
+        self.input_mode = input_mode
+        self.window_overlap = window_overlap
 
     def _check_base(self) -> None:
         layer_index = getattr(self, "layer_index")
@@ -90,6 +100,13 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_revision: The base model's revision (commit, or ``sha256:<digest>``
             of its weights for the embedded encoder).
         initializer_range: Std of the normal initialisation of new weights.
+        input_mode: How the base reads a row: ``"windows"`` (each document with the query
+            in its own sequence, long documents in overlapping windows; the embedded
+            encoder's checkpoints) or ``"joint"`` (the query and every document in one
+            sequence: causal LMs, and the encoder checkpoints released before windows, whose
+            config.json has no ``input_mode``). A checkpoint is read the way it was trained.
+        window_overlap: Tokens shared by consecutive windows of one long document
+            (``input_mode="windows"``).
 
     Example:
         >>> from lcr_hub import LCRDetectorConfig, LCRDetector
@@ -117,6 +134,8 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         base_model_name_or_path: str | None = None,
         base_model_revision: str | None = None,
         initializer_range: float = 0.02,
+        input_mode: str = INPUT_MODE_JOINT,
+        window_overlap: int = DEFAULT_WINDOW_OVERLAP,
         **kwargs: Any,
     ) -> None:
         if pooling not in _DETECTOR_POOLINGS:
@@ -148,6 +167,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         self.base_model_name_or_path = base_model_name_or_path
         self.base_model_revision = base_model_revision
         self.initializer_range = initializer_range
+        self._set_input(input_mode, window_overlap)
         super().__init__(**kwargs)
         self._check_base()
 
@@ -247,6 +267,8 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         refine_min_confidence: Refinement also needs the top level's probability >= this.
         self_consistency_samples: Samples ``k`` of the self-consistency route.
         self_consistency_temperature: Sampling temperature of the self-consistency route.
+        input_mode, window_overlap: As in :class:`LCRDetectorConfig` (the classifier reads
+            the same encoder pass as the detector).
 
     Example:
         >>> from lcr_hub import LCRClassifierConfig
@@ -276,6 +298,8 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         refine_min_confidence: float = 0.7,
         self_consistency_samples: int = 8,
         self_consistency_temperature: float = 0.7,
+        input_mode: str = INPUT_MODE_JOINT,
+        window_overlap: int = DEFAULT_WINDOW_OVERLAP,
         **kwargs: Any,
     ) -> None:
         unknown = [level for level in refine_levels if level not in _LABEL2ID]
@@ -327,6 +351,7 @@ class LCRClassifierConfig(_LCRConfigMixin, PreTrainedConfig):
         self.refine_min_confidence = float(refine_min_confidence)
         self.self_consistency_samples = self_consistency_samples
         self.self_consistency_temperature = float(self_consistency_temperature)
+        self._set_input(input_mode, window_overlap)
         super().__init__(id2label=dict(_ID2LABEL), label2id=dict(_LABEL2ID), **kwargs)
         self._check_base()
 
