@@ -6,11 +6,13 @@ newest registry entry, this prepares the release folder from the embedded folder
 ``lcr-hub publish``'s code, publishes it to the loopback Hub serving the release archive
 (one commit and a new tag, with fixed git dates), then writes the new archive, the new
 registry and, last, replaces each embedded folder with the released bytes (folder by folder,
-atomically). Nothing is written until every publish and check has passed. Run from the
+atomically). ``--extra VARIANT=FOLDER`` releases other folders the same way (the variants
+trained on other bases, kept under ``released/``). Nothing is written until every publish and check has passed. Run from the
 repository root, with this checkout's lcr_hub:
 
     PYTHONPATH=$PWD python scripts/release_embedded.py
     PYTHONPATH=$PWD python scripts/release_embedded.py --tag-suffix v9 --date 2026-12-05T10:00:00+00:00
+    PYTHONPATH=$PWD python scripts/release_embedded.py --extra refinement/smollm2_135m_instruct=released/refinement-smollm2-135m-instruct
 
 Default tags: ``<component>-minilm-v<N+1>`` after the registry's newest ``v<N>``. The
 registry is ``$LCR_HUB_REGISTRY`` or the package's, the embedded folders are under
@@ -43,6 +45,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="Suffix of the new tags, <component>-minilm-<suffix> (default: each variant's next vN).")
     parser.add_argument("--components", nargs="+", choices=COMPONENTS, default=list(COMPONENTS),
                         help="Components to release (default: both; unchanged ones are skipped).")
+    parser.add_argument("--extra", nargs="+", default=[], metavar="VARIANT=FOLDER",
+                        help="Also release these folders as these variants, e.g. "
+                             "refinement/smollm2_135m_instruct=released/refinement-smollm2-135m-instruct "
+                             "(kept in the repository under released/; replaced by the released bytes).")
     parser.add_argument("--archive", type=Path, default=ARCHIVE,
                         help=f"The loopback Hub archive to publish on top of and to update (default {ARCHIVE}).")
     parser.add_argument("--date", default=None, metavar="ISO8601",
@@ -90,13 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(registry, staged_registry)
     os.environ[REGISTRY_ENV] = str(staged_registry)  # publishing appends here; copied over `registry` at the end
 
-    releases, prepared = [], {}  # (component, name, source, tag, publish?), component -> released folder
-    for component in args.components:
-        name, source = f"{component}/{DEFAULT_VARIANT}", checkpoints / component
+    sources = [(f"{component}/{DEFAULT_VARIANT}", checkpoints / component) for component in args.components]
+    for extra in args.extra:
+        name, sep, folder = extra.partition("=")
+        if not sep or name.count("/") != 1 or not Path(folder).is_dir():
+            raise SystemExit(f"--extra {extra!r}: expected VARIANT=FOLDER with a variant like "
+                             "refinement/smollm2_135m_instruct and an existing checkpoint folder.")
+        sources.append((name, Path(folder)))
+    releases, prepared = [], {}  # (name, source, tag, publish?), variant name -> released folder
+    for name, source in sources:
+        component, variant = name.split("/")
         tags = [v.tag for v in list_variants() if v.name == name]
         if tags:
             newest = get_variant(name)
-            probe = work / "unchanged" / component
+            probe = work / "unchanged" / name
             metadata = read_metadata(source)
             steps = metadata.steps if metadata else None
             recorded = steps[-1]["command"] if steps and steps[-1]["kind"] == STEP_RELEASE else None
@@ -106,15 +119,15 @@ def main(argv: list[str] | None = None) -> int:
                 if all(c.ok for c in verify_folder(source, newest.files, rehash=True)):
                     print(f"{name}: {source} is already the release {newest.tag} (commit {newest.commit}); skipped")
                 else:
-                    releases.append((component, name, source, newest.tag, False))
-                    prepared[component] = probe
+                    releases.append((name, source, newest.tag, False))
+                    prepared[name] = probe
                 continue
-        releases.append((component, name, source, next_tag(component, DEFAULT_VARIANT, args.tag_suffix, tags), True))
+        releases.append((name, source, next_tag(component, variant, args.tag_suffix, tags), True))
     if not releases:
         print("nothing to release")
         return 0
 
-    to_publish = [release for release in releases if release[4]]
+    to_publish = [release for release in releases if release[3]]
     new_archive = work / "lcr-checkpoints.tar.gz"
     if to_publish:
         root = work / "hub"
@@ -122,18 +135,17 @@ def main(argv: list[str] | None = None) -> int:
         loopback_hub.import_repo(args.archive, served)
         hub = loopback_hub.LoopbackHub(root, port).start()
         try:
-            for component, name, source, tag, _ in to_publish:
-                plan = publish_variant(source, name, tag, repo_id=DEFAULT_REPO_ID,
-                                       output=work / "prepared" / component)
+            for name, source, tag, _ in to_publish:
+                plan = publish_variant(source, name, tag, repo_id=DEFAULT_REPO_ID, output=work / "prepared" / name)
                 print(f"{name}: published {source} as tag {tag}, commit {plan.commit} (git date {date})")
-                prepared[component] = plan.folder
+                prepared[name] = plan.folder
         finally:
             hub.stop()
         loopback_hub.export_repo(served, new_archive)
-    for component, name, _, tag, _ in releases:
-        bad = [c.line() for c in verify_folder(prepared[component], get_variant(tag).files, rehash=True) if not c.ok]
+    for name, _, tag, _ in releases:
+        bad = [c.line() for c in verify_folder(prepared[name], get_variant(tag).files, rehash=True) if not c.ok]
         if bad:
-            raise SystemExit(f"{prepared[component]} differs from the release {tag} just registered:\n" + "\n".join(bad))
+            raise SystemExit(f"{prepared[name]} differs from the release {tag} just registered:\n" + "\n".join(bad))
 
     # Everything is published and checked: install the archive, the registry, the folders.
     for staged, target in ((new_archive, args.archive), (staged_registry, registry)) if to_publish else ():
@@ -143,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
         print(f"wrote {target}")
-    for component, name, source, tag, _ in releases:
+    for name, source, tag, _ in releases:
         with staged_folder(source) as staging:
-            for file in sorted(prepared[component].iterdir()):
+            for file in sorted(prepared[name].iterdir()):
                 shutil.copyfile(file, staging / file.name)
         checks = verify_folder(source, get_variant(tag).files, rehash=True)
         bad = [c.line() for c in checks if not c.ok]

@@ -221,11 +221,17 @@ def _lfs_object(repo: Path, oid: str) -> Path:
     return repo / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
 
 
+#: Where released bytes are also kept in the repository: the embedded checkpoints, and the
+#: released variants on other bases (``released/``). The archive leaves out LFS objects found here.
+REUSE_ROOTS = (CHECKPOINTS, CHECKPOINTS.parent / "released")
+
+
 def _checkpoint_files() -> dict[str, Path]:
-    """sha256 -> file, for every file under ``checkpoints/``."""
+    """sha256 -> file, for every file under ``checkpoints/`` and ``released/``."""
     found = {}
-    for file in sorted(p for p in CHECKPOINTS.rglob("*") if p.is_file()):
-        found[hashlib.sha256(file.read_bytes()).hexdigest()] = file
+    for root in REUSE_ROOTS:
+        for file in sorted(p for p in root.rglob("*") if p.is_file()):
+            found[hashlib.sha256(file.read_bytes()).hexdigest()] = file
     return found
 
 
@@ -234,8 +240,8 @@ def _history_weights() -> dict[str, tuple[str, str]]:
     committed under ``checkpoints/``: superseded releases stay restorable from git history
     without a copy in the working tree. Empty outside a git checkout."""
     root = CHECKPOINTS.parent
-    # For a while the embedded checkpoints sat under `lcr_hub/checkpoints/`: look in both places.
-    places = (CHECKPOINTS.name, f"lcr_hub/{CHECKPOINTS.name}")
+    # For a while the embedded checkpoints sat under `lcr_hub/checkpoints/`: look there too.
+    places = (CHECKPOINTS.name, f"lcr_hub/{CHECKPOINTS.name}", *(r.name for r in REUSE_ROOTS[1:]))
     listing = subprocess.run(["git", "-C", str(root), "rev-list", "--all", "--objects", "--", *places],
                              capture_output=True, text=True)
     found: dict[str, tuple[str, str]] = {}
@@ -247,7 +253,8 @@ def _history_weights() -> dict[str, tuple[str, str]]:
         seen.add(blob)
         data = subprocess.run(["git", "-C", str(root), "cat-file", "blob", blob], capture_output=True, check=True).stdout
         place = next(p for p in places if path.startswith(p + "/"))
-        found[hashlib.sha256(data).hexdigest()] = (blob, Path(path).relative_to(place).as_posix())
+        relative = Path(path).relative_to(place) if place != places[-1] else Path("..", path)
+        found[hashlib.sha256(data).hexdigest()] = (blob, relative.as_posix())
     return found
 
 
@@ -261,7 +268,7 @@ def export_repo(path: Path, archive: Path) -> None:
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(archive.name + ".tmp")
     reusable = {oid: relative for oid, (_, relative) in _history_weights().items()}
-    reusable.update({oid: file.relative_to(CHECKPOINTS).as_posix() for oid, file in _checkpoint_files().items()})
+    reusable.update({oid: Path(os.path.relpath(file, CHECKPOINTS)).as_posix() for oid, file in _checkpoint_files().items()})
     objects = sorted((path / ".git" / "lfs" / "objects").rglob("*"))
     reused = {p.name: reusable[p.name] for p in objects if p.is_file() and p.name in reusable}
     listing = "".join(f"{oid} {relative}\n" for oid, relative in sorted(reused.items()))
