@@ -20,10 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = REPO / "tests" / "fixtures" / "hub" / "lcr-checkpoints.tar.gz"
 
 
-def test_shipped_registry_pins_both_embedded_components():
+def test_shipped_registry_pins_the_embedded_components_and_the_smollm2_parts():
     variants = {v.name: v for v in list_variants()}
-    assert set(variants) == {"detector/minilm", "classifier/minilm"}
-    for name, model_type in (("detector/minilm", "lcr_detector"), ("classifier/minilm", "lcr_classifier")):
+    shipped = {"detector/minilm": "lcr_detector", "classifier/minilm": "lcr_classifier",
+               "detector/smollm2_135m_instruct": "lcr_detector", "refinement/smollm2_135m_instruct": "lcr_refinement"}
+    assert set(variants) == set(shipped)
+    for name, model_type in shipped.items():
         v = variants[name]
         assert v.repo_id == DEFAULT_REPO_ID and v.subfolder == name and v.model_type == model_type
         assert len(v.commit) == 40 and {WEIGHTS_NAME, CHECKSUMS_NAME, "config.json", "README.md"} <= set(v.files)
