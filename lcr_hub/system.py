@@ -107,6 +107,22 @@ class _StopRows(StoppingCriteria):
         return (self.hooks.fired & ~self.hooks.refined).to(input_ids.device)
 
 
+
+def _load_part(model_class: type, name_or_path: str | os.PathLike, kwargs: dict):
+    """``model_class.from_pretrained``; a released variant's name or tag (not a folder) loads that
+    release, pinned to its commit (``require_pinned``)."""
+    from .hub.registry import get_variant, list_variants
+
+    name = os.fspath(name_or_path)
+    if os.path.isdir(name) or not any(name in (v.name, v.tag) for v in list_variants()):
+        return model_class.from_pretrained(name_or_path, **kwargs)
+    clash = sorted({"revision", "subfolder"} & set(kwargs))
+    if clash:
+        raise ConfigError(f"{name} is a released variant, pinned by the registry: drop {clash}, or pass the repo id.")
+    variant = get_variant(name)
+    return model_class.from_pretrained(variant.repo_id, subfolder=variant.subfolder, revision=variant.commit,
+                                       require_pinned=True, **kwargs)
+
 class LCRSystem:
     """A causal LM with the LCR detector, refinement and (optionally) classifier.
 
@@ -155,7 +171,8 @@ class LCRSystem:
                     f"hidden_size {text_config.hidden_size}: it was trained on another base model."
                 )
             recorded = part.config.base_model_name_or_path
-            if recorded not in (None, base.name_or_path):
+            same_bytes = part.config.base_model_revision is not None and part.config.base_model_revision == base.revision
+            if recorded not in (None, base.name_or_path) and not same_bytes:  # a moved folder of the same base is fine
                 logger.warning("The %s was trained on %s, not on %s.", name, recorded, base.name_or_path)
         if detector.config.layer_index != refinement.config.layer_index:
             raise ConfigError(
@@ -192,7 +209,9 @@ class LCRSystem:
 
         Args:
             base: Hub id or folder of the causal LM.
-            detector, refinement, classifier: Folders or Hub ids of the LCR parts.
+            detector, refinement, classifier: Folders or Hub ids of the LCR parts, or the names
+                or tags of released variants (``"detector/smollm2_135m_instruct"``), which load
+                that release pinned to its commit and checked against the registry's digests.
             base_revision: The base's revision (default: the detector config's
                 ``base_model_revision`` when it names this base, else the default branch).
             dtype: The base's dtype (``torch.bfloat16``, ``"auto"``...); the detector and
@@ -205,9 +224,9 @@ class LCRSystem:
         Returns:
             The system.
         """
-        detector_model = LCRDetector.from_pretrained(detector, **kwargs)
-        refinement_model = LCRRefinement.from_pretrained(refinement, **kwargs)
-        classifier_model = LCRClassifier.from_pretrained(classifier, **kwargs) if classifier is not None else None
+        detector_model = _load_part(LCRDetector, detector, kwargs)
+        refinement_model = _load_part(LCRRefinement, refinement, kwargs)
+        classifier_model = _load_part(LCRClassifier, classifier, kwargs) if classifier is not None else None
         if base_revision is None and detector_model.config.base_model_name_or_path == os.fspath(base):
             base_revision = detector_model.config.base_model_revision
         causal = load_causal_base(

@@ -364,6 +364,19 @@ def test_mismatched_parts_are_refused(tiny_bases):
                       LCRRefinement(LCRRefinementConfig(hidden_size=32, layer_index=layer)))
 
 
+
+def test_a_moved_base_holding_the_recorded_weights_is_not_warned_about(tiny_bases, caplog):
+    base = load_causal_base(str(tiny_bases["llama"]))
+    base.revision = "sha256:" + "a" * 64  # as a prepared base records its weights
+    detector, refinement = make_parts(32)
+    for revision, warned in ((base.revision, False), ("sha256:" + "b" * 64, True)):
+        for part in (detector, refinement):
+            part.config.base_model_name_or_path, part.config.base_model_revision = "/moved/away", revision
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="lcr_hub.system"):
+            LCRSystem(base, detector, refinement)
+        assert ("trained on /moved/away" in caplog.text) == warned
+
 def test_system_loads_from_folders(tiny_bases, short_rows, tmp_path):
     detector, refinement = make_parts(32, epsilon=0.0)
     detector.save_pretrained(tmp_path / "detector")
@@ -401,3 +414,25 @@ def test_generate_results_say_which_documents_disagree(tiny_bases, short_rows, f
         # The row's probability is its most conflicting pair's (same logit, same temperature).
         assert loc["conflicting_pair_probability"] == pytest.approx(result.conflict_probability, abs=1e-5)
         assert (loc["disagreeing_document"] is None) == (n < 3)
+
+
+@pytest.mark.hub
+@pytest.mark.slow
+def test_system_loads_released_variants_on_the_real_base(smollm2_base, hub_env):
+    """Variant names load the releases trained on SmolLM2, pinned and hash-checked, from the loopback Hub."""
+    from safetensors.torch import load_file
+
+    from conftest import REPO
+
+    hub_env()
+    names = {"detector": "detector/smollm2_135m_instruct", "refinement": "refinement/smollm2_135m_instruct"}
+    system = LCRSystem.from_pretrained(smollm2_base, names["detector"], names["refinement"])
+    assert system.layer_index == 15
+    for part, name in names.items():
+        released = load_file(REPO / "released" / name.replace("/", "-").replace("_", "-") / "model.safetensors")
+        state = getattr(system, part).state_dict()
+        assert released.keys() == state.keys() and all(torch.equal(released[k], state[k]) for k in released)
+    with pytest.raises(ConfigError, match="pinned by the registry"):
+        LCRSystem.from_pretrained(smollm2_base, names["detector"], names["refinement"], revision="main")
+    rows = [{"query": "When was the bridge opened?", "documents": ["It opened in 1894.", "It opened in 1897."]}]
+    assert len(system.generate(rows, max_new_tokens=2)) == 1
