@@ -40,7 +40,7 @@ from ..system import LCRSystem, majority_answer
 from .answer_scoring import minority_answers, score_answer
 from .metrics import bootstrap_intervals
 
-__all__ = ["STRATEGIES", "run_strategies", "summarize", "routes"]
+__all__ = ["STRATEGIES", "conflict_probabilities", "run_strategies", "summarize", "routes"]
 
 PLAIN, REFINE, SELF_CONSISTENCY, HYBRID, ORACLE = "plain", "refine", "self_consistency", "hybrid", "oracle"
 #: Every strategy, in report order.
@@ -86,13 +86,39 @@ def _generate(
 
 
 @torch.inference_mode()
-def routes(system: LCRSystem, rows: Sequence[Mapping], *, batch_size: int = 8, oracle: bool = False) -> list[dict]:
-    """The LCR system's route of each row, without generating.
+def conflict_probabilities(system: LCRSystem, rows: Sequence[Mapping], *, batch_size: int = 8,
+                           progress: bool = False) -> tuple[np.ndarray, float]:
+    """The detector's conflict probability of each row, and the seconds it took per row.
 
     The detector reads ``hidden_states[layer_index]`` of the prompt (a forward pass that stops
-    at that layer); the router is :meth:`LCRSystem.refine_allowed` on the classifier's level
-    probabilities, or, with ``oracle``, the row's true ``conflict_level`` (refined when it is
-    one of the classifier config's ``refine_levels``).
+    at that layer).
+    """
+    start = time.perf_counter()
+    prompts = system.prompts(rows)
+    probabilities = np.zeros(len(rows))
+    with tqdm(total=len(rows), desc="detector", unit="row", disable=not progress) as bar:
+        for indices in length_sorted_batches([len(p.text) for p in prompts], batch_size):
+            states, batch = system.base.hidden_states([prompts[i] for i in indices], [system.layer_index])
+            h = states[system.layer_index]
+            out = system.detector(h.to(system.detector.dtype), attention_mask=batch["attention_mask"].to(h.device),
+                                  document_mask=batch["document_mask"].to(h.device))
+            probabilities[indices] = out.probabilities.float().cpu().numpy()
+            bar.update(len(indices))
+    return probabilities, (time.perf_counter() - start) / max(len(rows), 1)
+
+
+@torch.inference_mode()
+def routes(system: LCRSystem, rows: Sequence[Mapping], *, batch_size: int = 8, oracle: bool = False,
+           detected: tuple[np.ndarray, float] | None = None) -> list[dict]:
+    """The LCR system's route of each row, without generating.
+
+    The router is :meth:`LCRSystem.refine_allowed` on the classifier's level probabilities,
+    or, with ``oracle``, the row's true ``conflict_level`` (refined when it is one of the
+    classifier config's ``refine_levels``).
+
+    Args:
+        detected: :func:`conflict_probabilities` of these rows when already computed (the
+            hybrid and the oracle share one detector pass).
 
     Returns:
         Per row: ``route`` (plain / refine / self_consistency), ``conflict_probability``,
@@ -101,15 +127,8 @@ def routes(system: LCRSystem, rows: Sequence[Mapping], *, batch_size: int = 8, o
     """
     if system.classifier is None:
         raise ConfigError("The hybrid strategies route with a classifier; pass --classifier (default: the embedded one).")
+    probabilities, detector_seconds = detected or conflict_probabilities(system, rows, batch_size=batch_size)
     start = time.perf_counter()
-    prompts = system.prompts(rows)
-    probabilities = np.zeros(len(rows))
-    for indices in length_sorted_batches([len(p.text) for p in prompts], batch_size):
-        states, batch = system.base.hidden_states([prompts[i] for i in indices], [system.layer_index])
-        h = states[system.layer_index]
-        out = system.detector(h.to(system.detector.dtype), attention_mask=batch["attention_mask"].to(h.device),
-                              document_mask=batch["document_mask"].to(h.device))
-        probabilities[indices] = out.probabilities.float().cpu().numpy()
     fired = probabilities >= system.detector.config.threshold
     config = system.classifier.config
     if oracle:
@@ -121,7 +140,7 @@ def routes(system: LCRSystem, rows: Sequence[Mapping], *, batch_size: int = 8, o
         allowed = system.refine_allowed(level_probabilities)
         levels = [CONFLICT_LEVELS[int(i)].label for i in level_probabilities.argmax(-1)]
         confidences = [float(p) for p in level_probabilities.max(-1)]
-    seconds = (time.perf_counter() - start) / max(len(rows), 1)
+    seconds = detector_seconds + (time.perf_counter() - start) / max(len(rows), 1)
     out_rows = []
     for i in range(len(rows)):
         route = PLAIN if not fired[i] else (REFINE if allowed[i] else SELF_CONSISTENCY)
@@ -176,7 +195,9 @@ def run_strategies(
     if unknown:
         raise ConfigError(f"Unknown strategies {unknown}; choose from {', '.join(STRATEGIES)}.")
     needed = set(strategies)
-    routing = {name: routes(system, rows, batch_size=batch_size, oracle=name == ORACLE) for name in needed & _ROUTED}
+    routed = sorted(needed & _ROUTED)
+    detected = conflict_probabilities(system, rows, batch_size=batch_size, progress=progress) if routed else None
+    routing = {name: routes(system, rows, oracle=name == ORACLE, detected=detected) for name in routed}
     for plan in routing.values():
         needed |= {r["route"] for r in plan}
     settings = dict(max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed, progress=progress)
