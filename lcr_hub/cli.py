@@ -234,7 +234,7 @@ def _cmd_evaluate_answers(args: argparse.Namespace) -> int:
         _check_writable(output)
     report = evaluate_answers(
         args.base, args.detector, args.refinement, classifier=args.classifier, data=args.data,
-        strategies=args.strategies, limit=args.limit, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
+        strategies=args.strategies, split=args.split, validation_fraction=args.validation_fraction, limit=args.limit, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
         seed=args.seed, bootstrap=args.bootstrap, on_duplicate=args.on_duplicate, plot=args.plot,
         progress=not args.no_progress, device=_usable_device(args.device),
     )

@@ -74,6 +74,16 @@ def fraction(text: str) -> float:
     return value
 
 
+def _add_split_options(parser: argparse.ArgumentParser) -> None:
+    """``--split`` and ``--validation-fraction``: score only the validation part of the training split."""
+    parser.add_argument("--split", choices=("all", "validation"), default="all",
+                        help="'all' (default): every row; 'validation': only the validation part of the training split "
+                             "(by id, stratified per level, --seed), as training and calibrate use it.")
+    parser.add_argument("--validation-fraction", type=fraction, default=0.2, metavar="F",
+                        help="Share of the ids in the validation part, with --split validation (default 0.2).")
+
+
+
 def _add_command(sub, name: str, purpose: str, *examples: str) -> argparse.ArgumentParser:
     """A subcommand whose help starts with its one-line purpose and ends with runnable examples."""
     epilog = "example:\n" + "\n".join(f"  {PROG} {name} {e}".rstrip() for e in examples)
@@ -108,11 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data-revision", metavar="REV", help="Revision of the Hub dataset repos in --data (pin a commit sha).")
     ev.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     ev.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
-    ev.add_argument("--split", choices=("all", "validation"), default="all",
-                    help="'all' (default): every row; 'validation': only the validation part of the training split "
-                         "(by id, stratified per level, --seed), as training and calibrate use it.")
-    ev.add_argument("--validation-fraction", type=float, default=0.2, metavar="F",
-                    help="Share of the ids in the validation part, with --split validation (default 0.2).")
+    _add_split_options(ev)
     ev.add_argument("--output", metavar="FILE.json", help="Write the full report as JSON.")
     ev.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
     ev.add_argument("--device", default="cpu", help=DEVICE_HELP)
@@ -158,10 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--output", required=True, metavar="DIR", help="Folder for detector/ and classifier/.")
     cal.add_argument("--detector", metavar="DIR", help="Detector checkpoint folder (default: embedded).")
     cal.add_argument("--classifier", metavar="DIR", help="Classifier checkpoint folder (default: embedded).")
-    cal.add_argument("--split", choices=("all", "validation"), default="all",
-                     help="'all' (default): every row; 'validation': only the validation part of the training split (by id, seed).")
-    cal.add_argument("--validation-fraction", type=fraction, default=0.2, metavar="F",
-                     help="Share of the ids in the validation part, with --split validation (default 0.2).")
+    _add_split_options(cal)
     cal.add_argument("--seed", type=int, default=DEFAULT_SEED,
                      help=f"Seed of the split and of the cross-fit halves (default {DEFAULT_SEED}).")
     cal.add_argument("--batch-size", type=_count(1), default=32, help="Rows per encoder pass (default 32).")
@@ -276,6 +279,7 @@ def _add_answer_commands(sub) -> None:
     ans.add_argument("--classifier", metavar="DIR", help="Taxonomy classifier that routes (default: embedded).")
     ans.add_argument("--data", nargs="+", required=True, metavar="PATH", help="LCR .jsonl files or folders.")
     ans.add_argument(KEEP_FIRST_DUPLICATE_FLAG, **KEEP_FIRST_DUPLICATE_OPTION)
+    _add_split_options(ans)
     ans.add_argument("--strategies", nargs="+", choices=ANSWER_STRATEGIES, default=list(ANSWER_STRATEGIES),
                      help="Strategies to compare (default: all).")
     ans.add_argument("--limit", type=_count(1), help="Only the first N rows.")

@@ -110,3 +110,27 @@ def test_every_strategy_on_two_rows_of_the_real_base(smollm2_base, tmp_path):
         assert len(row["self_consistency"]["samples"]) == 8 and row["refine"]["steps"] >= 1
         assert row["hybrid"]["route"] in ("refine", "self_consistency")  # threshold 0: every row fires
         assert row["oracle"]["route"] == "refine"  # the first natural rows are L1
+
+
+def test_answer_evaluation_refuses_an_unknown_split_before_loading_anything():
+    from lcr_hub.errors import ConfigError
+    from lcr_hub.evaluation.answer_report import evaluate_answers
+
+    with pytest.raises(ConfigError, match="split must be 'all' or 'validation'"):
+        evaluate_answers("no-base", "no-detector", "no-refinement", data=["data/natural/validation.jsonl"], split="test")
+
+
+def test_answer_evaluation_of_the_validation_part_answers_the_rows_training_held_out(tiny_bases, tmp_path, monkeypatch):
+    from lcr_hub.data import load_lcr_dataset, train_validation_split
+    from lcr_hub.evaluation.answer_report import evaluate_answers
+
+    detector, refinement = make_parts(32)
+    detector.save_pretrained(tmp_path / "det")
+    refinement.save_pretrained(tmp_path / "ref")
+    data = REPO / "data" / "natural" / "validation.jsonl"
+    report = evaluate_answers(str(tiny_bases["llama"]), str(tmp_path / "det"), str(tmp_path / "ref"), data=[str(data)],
+                              strategies=["plain"], split="validation", validation_fraction=0.1, max_new_tokens=1,
+                              bootstrap=0, progress=False)
+    held_out = train_validation_split(load_lcr_dataset([str(data)]), validation_fraction=0.1, seed=42)[1]
+    assert [row["id"] for row in report["rows"]] == held_out["id"] and 0 < len(held_out) < 108
+    assert report["settings"]["split"] == "validation"

@@ -20,7 +20,8 @@ from .._modules.provenance import command_line, file_digests, git_commit, hardwa
 from ..bases import read_provenance
 from ..checkpoint import default_checkpoint
 from ..constants import CONFIG_NAME, ON_DUPLICATE_ERROR, WEIGHTS_NAME
-from ..data import load_lcr_dataset, resolve_data_files
+from ..data import load_lcr_dataset, resolve_data_files, train_validation_split
+from ..errors import ConfigError
 from ..system import LCRSystem
 from .answers import STRATEGIES, run_strategies, summarize
 
@@ -41,6 +42,8 @@ def evaluate_answers(
     classifier: str | None = None,
     data: Sequence[str],
     strategies: Sequence[str] = STRATEGIES,
+    split: str = "all",
+    validation_fraction: float = 0.2,
     limit: int | None = None,
     max_new_tokens: int = 24,
     batch_size: int = 8,
@@ -59,7 +62,11 @@ def evaluate_answers(
         classifier: The taxonomy classifier that routes (default: the embedded one).
         data: LCR .jsonl files or folders.
         strategies: Subset of :data:`~lcr_hub.evaluation.answers.STRATEGIES`.
-        limit: Only the first ``limit`` rows (after de-duplication).
+        split: ``"all"`` answers every row; ``"validation"`` only the validation part of the
+            training split (by id, stratified per level, ``seed``, ``validation_fraction``:
+            :func:`~lcr_hub.data.train_validation_split`, as training uses it).
+        validation_fraction: Share of the ids in the validation part.
+        limit: Only the first ``limit`` rows (after de-duplication and the split).
         max_new_tokens, batch_size, seed: Generation settings.
         bootstrap: Bootstrap replicates of the intervals (0: none).
         on_duplicate: As :func:`lcr_hub.data.load_lcr_dataset`.
@@ -72,7 +79,12 @@ def evaluate_answers(
         "rows"}``; ``summary`` is :func:`~lcr_hub.evaluation.answers.summarize`.
     """
     files = resolve_data_files(data)
-    rows = load_lcr_dataset(files, on_duplicate=on_duplicate).to_list()[:limit]
+    dataset = load_lcr_dataset(files, on_duplicate=on_duplicate)
+    if split == "validation":
+        dataset = train_validation_split(dataset, validation_fraction=validation_fraction, seed=seed)[1]
+    elif split != "all":
+        raise ConfigError(f"split must be 'all' or 'validation', got {split!r}.")
+    rows = dataset.to_list()[:limit]
     classifier = classifier or str(default_checkpoint("classifier"))
     start = time.perf_counter()
     system = LCRSystem.from_pretrained(base, detector, refinement, classifier, device=device)
@@ -83,7 +95,8 @@ def evaluate_answers(
     report = {
         "command": command_line(),
         "git_commit": git_commit(),
-        "settings": {"strategies": list(strategies), "limit": limit, "max_new_tokens": max_new_tokens,
+        "settings": {"strategies": list(strategies), "split": split, "validation_fraction": validation_fraction,
+                     "limit": limit, "max_new_tokens": max_new_tokens,
                      "batch_size": batch_size, "seed": seed, "bootstrap": bootstrap, "device": device,
                      "self_consistency_samples": system.classifier.config.self_consistency_samples,
                      "self_consistency_temperature": system.classifier.config.self_consistency_temperature,
