@@ -38,7 +38,8 @@ def test_readme_workflow_runs_top_to_bottom(checkpoints, monkeypatch, capsys):
     monkeypatch.chdir(checkpoints.parent)  # `checkpoints/` is the copy; the training data is not beside it
     exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
     out = capsys.readouterr().out
-    assert "This release has no refinement checkpoint" in out and "refinement/config.json" in out
+    assert "No refinement checkpoint of variant 'minilm'" in out and "refinement/config.json" in out
+    assert "Released refinement variants: ['refinement/smollm2_135m_instruct']" in out
     assert "Trained with PyTorch: " in out and "Validation accuracy: 0." in out
     assert "drift detected" not in out
 
@@ -127,9 +128,9 @@ def test_perturbed_weight_is_drift_and_strict_raises(checkpoints, capsys):
 
 def test_missing_refinement_and_unknown_variant_say_what_exists(checkpoints):
     loader = LCRModelLoader(checkpoint_dir=checkpoints, calibration_check=False)
-    with pytest.raises(CheckpointError, match="This release has no refinement checkpoint") as error:
+    with pytest.raises(CheckpointError, match="No refinement checkpoint of variant 'minilm'") as error:
         loader.load_refinement()
-    assert "refinement/config.json" in str(error.value)
+    assert "refinement/config.json" in str(error.value) and "refinement/smollm2_135m_instruct" in str(error.value)
     with pytest.raises(CheckpointError, match="variant 'deberta_v3_large'") as error:
         loader.load_classifier(variant="deberta_v3_large")
     assert "minilm" in str(error.value) and "classifier/minilm" in str(error.value)

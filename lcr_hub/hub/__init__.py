@@ -16,7 +16,7 @@ as that release documented them.
 Example:
     >>> from lcr_hub.hub import list_variants, load_variant
     >>> sorted({v.name for v in list_variants()})
-    ['classifier/minilm', 'detector/minilm']
+    ['classifier/minilm', 'detector/minilm', 'detector/smollm2_135m_instruct', 'refinement/smollm2_135m_instruct']
     >>> detector = load_variant("detector/minilm")  # doctest: +SKIP
 """
 

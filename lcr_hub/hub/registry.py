@@ -83,7 +83,7 @@ def list_variants() -> list[Variant]:
     Example:
         >>> from lcr_hub.hub import list_variants
         >>> sorted({v.name for v in list_variants()})
-        ['classifier/minilm', 'detector/minilm']
+        ['classifier/minilm', 'detector/minilm', 'detector/smollm2_135m_instruct', 'refinement/smollm2_135m_instruct']
     """
     path = registry_path()
     try:
