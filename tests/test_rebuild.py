@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import shutil
 import sys
@@ -185,6 +186,21 @@ def test_training_module_command_is_recorded_as_a_runnable_command(monkeypatch):
     monkeypatch.setattr(sys, "argv", [str(REPO / "lcr_hub" / "__main__.py"), "calibrate"])
     assert command_line() == "lcr-hub calibrate"
     assert json.loads(json.dumps(command_line()))  # a plain string
+
+
+def test_recorded_hardware_names_the_kind_of_machine_not_the_host(monkeypatch):
+    """Two machines of one kind (same OS, arch, libc, threads) record the same hardware, so a
+    rebuild on another machine can be byte-identical (the kernel build string once broke that)."""
+    import platform
+
+    from lcr_hub._modules.provenance import hardware
+
+    first = hardware()
+    monkeypatch.setattr(platform, "platform", lambda *a, **k: "Linux-9.9.9-other-build-x86_64-with-glibc2.36")
+    monkeypatch.setattr(platform, "release", lambda: "9.9.9-other-build")
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert hardware() == first
+    assert "cpu_count" not in first and platform.machine() in first["platform"]
 
 
 def test_report_names_the_versions_that_changed_and_the_files_that_differ(tmp_path):

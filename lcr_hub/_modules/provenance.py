@@ -40,13 +40,19 @@ def framework() -> dict[str, str | None]:
 
 
 def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
-    """The machine a result was produced on."""
+    """The kind of machine a result was produced on: what can change its numbers, nothing that names one host.
+
+    ``platform`` is the operating system, architecture and C library (``Linux-x86_64-glibc2.36``),
+    not :func:`platform.platform`, whose kernel build string and the CPU count differ between two
+    machines of the same kind: recorded in ``training_metadata.json`` they would make a rebuild
+    on another machine differ byte for byte although every tensor is the same.
+    """
     device = torch.device(device)
+    libc = "".join(platform.libc_ver())
     info: dict[str, object] = {
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
+        "platform": "-".join(part for part in (platform.system(), platform.machine(), libc) if part),
         "torch_num_threads": torch.get_num_threads(),
         "cuda_available": torch.cuda.is_available(),
         "cuda_version": torch.version.cuda,
