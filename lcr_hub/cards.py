@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from string import Template
+from typing import Any, Mapping
 
 from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID
 from .steps import RELEASE_CONSTRAINTS
@@ -57,6 +58,15 @@ def _template_path(metadata: dict) -> Path:
     component = metadata["component"]
     on_encoder = metadata["config"]["base_model_name_or_path"] == DEFAULT_ENCODER_ID
     return _TEMPLATES / (f"{component}.md" if on_encoder else f"{component}_causal_lm.md")
+
+
+def _hardware_line(hardware: Mapping[str, Any]) -> str:
+    """``x86_64 (Linux-x86_64-glibc2.36, 2 torch threads, CPU kernels AVX2 pinned by MKL_CBWR=AVX2,STRICT)``."""
+    parts = [str(hardware["platform"]), f"{hardware['torch_num_threads']} torch threads"]
+    if hardware.get("cpu_capability"):  # recorded since 2026-12-06
+        pinned = " ".join(f"{k}={v}" for k, v in (hardware.get("numerics_env") or {}).items())
+        parts.append(f"CPU kernels {hardware['cpu_capability']}" + (f" pinned by {pinned}" if pinned else ""))
+    return f"{hardware['device_name']} ({', '.join(parts)})"
 
 
 def _yaml_front_matter(metadata: dict) -> str:
@@ -184,8 +194,7 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
             f"- `{f['path']}` ({f['role']}) sha256 `{f['sha256']}`" for f in metadata["data"]["files"]
         ),
         versions=", ".join(f"{k} {v}" for k, v in metadata["framework"].items() if v),
-        hardware=f"{metadata['hardware']['device_name']} ({metadata['hardware']['platform']}, "
-        f"{metadata['hardware']['torch_num_threads']} torch threads)",
+        hardware=_hardware_line(metadata["hardware"]),
         base_model=metadata["config"]["base_model_name_or_path"],
         base_model_revision=metadata["config"]["base_model_revision"],
         layer_index=metadata["config"]["layer_index"],

@@ -16,8 +16,9 @@ How steps are replayed, in a work folder laid out like the original working dire
   where they are. Files a ``generate`` step wrote are generated again instead.
 * ``generate``, ``train`` and ``calibrate`` run as the recorded command, in a fresh Python
   (``lcr-hub`` is ``python -m lcr_hub``), with this lcr_hub first on ``PYTHONPATH`` and
-  ``OMP_NUM_THREADS`` set to the recorded torch thread count, so that they record the same
-  command. ``calibrate`` reads the previous step's folder as the embedded checkpoint
+  ``OMP_NUM_THREADS`` set to the recorded torch thread count and the recorded CPU-kernel
+  variables (``hardware.numerics_env``: ``ATEN_CPU_CAPABILITY``...) set again, so that they
+  record the same command and run the same kernels. ``calibrate`` reads the previous step's folder as the embedded checkpoint
   (``$LCR_HUB_CHECKPOINTS``) unless its command names a folder.
 * ``release`` is :func:`lcr_hub.hub.publish.prepare_release_folder` with the recorded
   repo, subfolder, tag and command (uploading does not change the bytes).
@@ -37,6 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._hashing import sha256_file
+from ._modules.provenance import NUMERICS_ENV
 from ._modules.atomic import staged_folder
 from .checkpoint import CheckpointMetadata, checkpoints_root, folder_files, read_metadata, write_manifest
 from .constants import (
@@ -205,6 +207,31 @@ def _inside(cwd: Path, path: str, number: int, what: str) -> Path:
     return target
 
 
+def step_environment(metadata: CheckpointMetadata, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a replayed step runs in: the recorded thread count and CPU-kernel choices.
+
+    Args:
+        metadata: The release's metadata (its ``hardware`` section).
+        base: The environment to start from (default: this process's).
+
+    Returns:
+        ``base`` with this lcr_hub first on ``PYTHONPATH``, ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``
+        set to the recorded torch thread count, the recorded ``numerics_env`` variables set again
+        (``ATEN_CPU_CAPABILITY``...; any of them the release did not set is removed) and
+        ``$LCR_HUB_CHECKPOINTS`` removed.
+    """
+    env = dict(os.environ if base is None else base)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
+    threads = str(metadata.hardware.get("torch_num_threads") or "")
+    env.update({"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} if threads else {})
+    recorded = metadata.hardware.get("numerics_env") or {}
+    for name in NUMERICS_ENV:
+        env.pop(name, None)
+    env.update({str(k): str(v) for k, v in recorded.items()})
+    env.pop(CHECKPOINTS_ENV, None)
+    return env
+
+
 def _link_inputs(cwd: Path, inputs: Path, files: dict[str, str], scripts: list[str]) -> None:
     """Link each relative input into ``cwd`` after checking its sha256 (scripts: from ``inputs`` or this checkout)."""
     for path, digest in files.items():
@@ -302,10 +329,7 @@ def replay_steps(metadata: CheckpointMetadata, steps: list[dict[str, Any]], work
             if isinstance(path, str) and not (what == "input" and Path(path).is_absolute()):
                 _inside(cwd, path, number, what)
     _link_inputs(cwd, inputs, files, scripts)
-    threads = str(metadata.hardware.get("torch_num_threads") or "")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))}
-    env.update({"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads} if threads else {})
-    env.pop(CHECKPOINTS_ENV, None)
+    env = step_environment(metadata)
     previous: Path | None = None
     recorded = {f.path: f.sha256 for f in metadata.data.files}
     for number, step in enumerate(steps, 1):

@@ -203,6 +203,30 @@ def test_recorded_hardware_names_the_kind_of_machine_not_the_host(monkeypatch):
     assert "cpu_count" not in first and platform.machine() in first["platform"]
 
 
+def test_cpu_kernel_choices_are_recorded_and_set_again_by_a_rebuild(monkeypatch):
+    """Which kernels torch/MKL/oneDNN run changes the weights, so training records the variables
+    that pin them and a replayed step runs with exactly those (and not the caller's)."""
+    from lcr_hub._modules.provenance import hardware
+    from lcr_hub.checkpoint import CheckpointMetadata
+    from lcr_hub.rebuild import step_environment
+
+    monkeypatch.setenv("MKL_CBWR", "AVX2,STRICT")
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    recorded = hardware()
+    assert recorded["numerics_env"] == {"MKL_CBWR": "AVX2,STRICT"}
+    assert recorded["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+    metadata = CheckpointMetadata.from_dict({**read_metadata(REPO / "checkpoints" / "classifier").to_dict(), "hardware": recorded})
+    caller = {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "PATH": "/bin"}
+    env = step_environment(metadata, base=caller)
+    assert env["MKL_CBWR"] == "AVX2,STRICT" and "ATEN_CPU_CAPABILITY" not in env and "ONEDNN_MAX_CPU_ISA" not in env
+    assert env["OMP_NUM_THREADS"] == str(recorded["torch_num_threads"]) and env["PATH"] == "/bin"
+    # A release from before the variables were recorded replays with none of them.
+    old = CheckpointMetadata.from_dict(read_metadata(REPO / "checkpoints" / "classifier").to_dict())
+    assert not {"MKL_CBWR", "ATEN_CPU_CAPABILITY"} & set(step_environment(old, base={**caller, "MKL_CBWR": "AVX2"}))
+
+
 def test_report_names_the_versions_that_changed_and_the_files_that_differ(tmp_path):
     from lcr_hub.rebuild import FileResult, RebuildReport
 

@@ -15,6 +15,13 @@ import torch
 
 from .._hashing import sha256_file
 
+#: Environment variables that choose which CPU kernels torch, MKL and oneDNN run, read when the
+#: process starts. Each changes the numbers (measured: a 3-epoch classifier run gives other weights
+#: with any one of them set to AVX2 on an AVX-512 machine), so training records the ones that are
+#: set and ``lcr-hub rebuild`` sets them again. With all three pinned to AVX2, a CPU's own
+#: instruction set no longer picks the kernels (see docs/training.md).
+NUMERICS_ENV = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
+
 PACKAGES = ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "safetensors", "tokenizers", "numpy", "scikit-learn")
 
 
@@ -42,7 +49,8 @@ def framework() -> dict[str, str | None]:
 def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
     """The kind of machine a result was produced on: what can change its numbers, nothing that names one host.
 
-    ``platform`` is the operating system, architecture and C library (``Linux-x86_64-glibc2.36``),
+    ``cpu_capability`` is the instruction set torch's CPU kernels use (``AVX512``, ``AVX2``...) and
+    ``numerics_env`` the :data:`NUMERICS_ENV` variables that are set. ``platform`` is the operating system, architecture and C library (``Linux-x86_64-glibc2.36``),
     not :func:`platform.platform`, whose kernel build string and the CPU count differ between two
     machines of the same kind: recorded in ``training_metadata.json`` they would make a rebuild
     on another machine differ byte for byte although every tensor is the same.
@@ -54,6 +62,8 @@ def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
         "platform": "-".join(part for part in (platform.system(), platform.machine(), libc) if part),
         "torch_num_threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "numerics_env": {name: os.environ[name] for name in NUMERICS_ENV if os.environ.get(name)},
         "cuda_available": torch.cuda.is_available(),
         "cuda_version": torch.version.cuda,
     }
