@@ -57,7 +57,7 @@ def component_folder(root: str | os.PathLike, component: str, variant: str | Non
 
 def unavailable_hint(component: str) -> str:
     """How to get a component's checkpoint: the released variants, or why there are none."""
-    released = sorted(v.name for v in list_variants() if v.name.startswith(f"{component}/"))
+    released = sorted({v.name for v in list_variants() if v.name.startswith(f"{component}/")})  # one name per variant, however many releases
     if released:
         return f"Released {component} variants: {released} (download with `hf download` or load by Hub repo id)."
     how = "train one (see the README's training section)"
