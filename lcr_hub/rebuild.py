@@ -16,10 +16,9 @@ How steps are replayed, in a work folder laid out like the original working dire
   where they are. Files a ``generate`` step wrote are generated again instead.
 * ``generate``, ``train`` and ``calibrate`` run as the recorded command, in a fresh Python
   (``lcr-hub`` is ``python -m lcr_hub``), with this lcr_hub first on ``PYTHONPATH`` and
-  ``OMP_NUM_THREADS`` set to the recorded torch thread count and the recorded CPU-kernel
-  variables (``hardware.numerics_env``: ``ATEN_CPU_CAPABILITY``...) set again, so that they
-  record the same command and run the same kernels. ``calibrate`` reads the previous step's folder as the embedded checkpoint
-  (``$LCR_HUB_CHECKPOINTS``) unless its command names a folder.
+  the recorded thread count and CPU-kernel variables (:func:`step_environment`), so that they
+  record the same command and run the same kernels. ``calibrate`` reads the previous step's
+  folder as the embedded checkpoint (``$LCR_HUB_CHECKPOINTS``) unless its command names a folder.
 * ``release`` is :func:`lcr_hub.hub.publish.prepare_release_folder` with the recorded
   repo, subfolder, tag and command (uploading does not change the bytes).
 """
@@ -38,8 +37,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._hashing import sha256_file
-from ._modules.provenance import NUMERICS_ENV
 from ._modules.atomic import staged_folder
+from ._modules.provenance import NUMERICS_ENV
 from .checkpoint import CheckpointMetadata, checkpoints_root, folder_files, read_metadata, write_manifest
 from .constants import (
     CHECKPOINTS_ENV,

@@ -49,11 +49,11 @@ def framework() -> dict[str, str | None]:
 def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
     """The kind of machine a result was produced on: what can change its numbers, nothing that names one host.
 
-    ``cpu_capability`` is the instruction set torch's CPU kernels use (``AVX512``, ``AVX2``...) and
-    ``numerics_env`` the :data:`NUMERICS_ENV` variables that are set. ``platform`` is the operating system, architecture and C library (``Linux-x86_64-glibc2.36``),
-    not :func:`platform.platform`, whose kernel build string and the CPU count differ between two
-    machines of the same kind: recorded in ``training_metadata.json`` they would make a rebuild
-    on another machine differ byte for byte although every tensor is the same.
+    ``platform`` is the operating system, architecture and C library (``Linux-x86_64-glibc2.36``),
+    not :func:`platform.platform`: its kernel build string, like the CPU count, differs between
+    two machines of one kind and would make a rebuild's ``training_metadata.json`` differ although
+    every tensor is the same. ``cpu_capability`` is the instruction set torch's CPU kernels use
+    (``AVX512``, ``AVX2``...) and ``numerics_env`` the :data:`NUMERICS_ENV` variables that are set.
     """
     device = torch.device(device)
     libc = "".join(platform.libc_ver())
@@ -63,7 +63,7 @@ def hardware(device: str | torch.device = "cpu") -> dict[str, object]:
         "platform": "-".join(part for part in (platform.system(), platform.machine(), libc) if part),
         "torch_num_threads": torch.get_num_threads(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "numerics_env": {name: os.environ[name] for name in NUMERICS_ENV if os.environ.get(name)},
+        "numerics_env": {name: value for name in NUMERICS_ENV if (value := os.environ.get(name))},
         "cuda_available": torch.cuda.is_available(),
         "cuda_version": torch.version.cuda,
     }
