@@ -12,6 +12,15 @@ reads these files records this command as a step (``lcr_hub.steps``). With ``--l
 ``long_consistent.jsonl``: rows of 3-8 passages of 80-300 words of real prose read from the
 ``--filler`` LCR files (``lcr_hub.data.generator.passages``), and ``long_manifest.json`` with
 the filler files' sha256 (the prose itself is never copied into the repository).
+
+With ``--long-from FILE...`` the long rows are the given files' rows instead of generated ones
+(``data/handwritten``'s, whose value sentences and rewordings were written by a person), each
+document set in filler prose the same way; ``long_<file name>`` is written for each file and
+the manifest records their sha256 too:
+
+    python scripts/generate_conflicts.py --output-dir data/generated/long_handwritten \
+        --long-from data/handwritten/conflicts.jsonl data/handwritten/consistent.jsonl \
+        --filler ../shared/data/lcr-bench/dev --seed 42
 """
 
 from __future__ import annotations
@@ -24,10 +33,11 @@ from collections import Counter
 from pathlib import Path
 
 from lcr_hub._hashing import sha256_file
-from lcr_hub.data import resolve_data_files
+from lcr_hub.data import load_lcr_dataset, resolve_data_files
 from lcr_hub.data.generator import generate_consistent_rows, generate_rows, write_jsonl
+from lcr_hub.errors import LCRHubError
 from lcr_hub.steps import write_generated_by
-from lcr_hub.data.generator.passages import filler_sentences, generate_long_rows
+from lcr_hub.data.generator.passages import filler_sentences, generate_long_rows, lengthen_rows
 
 CONFLICTS_NAME = "conflicts.jsonl"
 CONSISTENT_NAME = "consistent.jsonl"
@@ -50,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--filler", nargs="+", default=(), metavar="PATH",
                         help="LCR files or folders whose documents give the long rows' prose (read in place).")
     parser.add_argument("--long-only", action="store_true", help="Write only the long rows' files.")
+    parser.add_argument("--long-from", nargs="+", default=(), metavar="FILE", type=Path,
+                        help="Set these LCR files' rows in filler passages instead of generated rows "
+                             "(writes long_<file name> for each; implies --long-only; needs --filler).")
     return parser
 
 
@@ -59,16 +72,22 @@ def _write_long(args: argparse.Namespace) -> tuple[dict, list[Path]]:
     filler = filler_sentences(files)
     summary: dict = {}
     written: list[Path] = []
-    for name, n, consistent in ((LONG_CONFLICTS_NAME, args.long_per_level, False),
-                                (LONG_CONSISTENT_NAME, args.long_consistent, True)):
-        if n:
-            rows = generate_long_rows(n, filler, seed=args.seed, consistent=consistent)
-            path = write_jsonl(rows, args.output_dir / name)
-            written.append(path)
-            summary[name] = {"path": str(path), "rows": len(rows),
-                             "per_level": dict(sorted(Counter(r["conflict_level"] for r in rows).items()))}
+    if args.long_from:
+        sets = [(f"long_{source.name}", lengthen_rows(load_lcr_dataset([source]).to_list(), filler, seed=args.seed))
+                for source in args.long_from]
+    else:
+        sets = [(name, generate_long_rows(n, filler, seed=args.seed, consistent=consistent))
+                for name, n, consistent in ((LONG_CONFLICTS_NAME, args.long_per_level, False),
+                                            (LONG_CONSISTENT_NAME, args.long_consistent, True)) if n]
+    for name, rows in sets:
+        path = write_jsonl(rows, args.output_dir / name)
+        written.append(path)
+        summary[name] = {"path": str(path), "rows": len(rows),
+                         "per_level": dict(sorted(Counter(r["conflict_level"] for r in rows).items()))}
     manifest = {"filler": [{"path": str(f), "sha256": sha256_file(f)} for f in files],
                 "filler_sentences": len(filler), "seed": args.seed}
+    if args.long_from:
+        manifest["rows_from"] = [{"path": str(f), "sha256": sha256_file(f)} for f in args.long_from]
     (args.output_dir / LONG_MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     summary["manifest"] = manifest
     return summary, written
@@ -77,13 +96,17 @@ def _write_long(args: argparse.Namespace) -> tuple[dict, list[Path]]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     start = time.perf_counter()
-    if (args.long_per_level or args.long_consistent) and not args.filler:
+    if (args.long_per_level or args.long_consistent or args.long_from) and not args.filler:
         print("error: long rows need --filler (LCR files whose documents give the prose)", file=sys.stderr)
         return 2
-    if args.long_only:
+    if args.long_from and (args.long_per_level or args.long_consistent):
+        print("error: --long-from replaces the generated long rows: drop --long-per-level/--long-consistent",
+              file=sys.stderr)
+        return 2
+    if args.long_only or args.long_from:
         try:
             summary, written = _write_long(args)
-        except ValueError as err:
+        except (ValueError, LCRHubError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
         write_generated_by(args.output_dir, written)

@@ -1,11 +1,18 @@
 """Long rows (lcr_hub.data.generator.passages): real-length passages, deterministic, twin rule kept."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
 from lcr_hub.data import load_lcr_dataset, make_consistent_twin
 from lcr_hub.data.generator.passages import filler_sentences, generate_long_rows
+
+_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_conflicts.py"
+_spec = importlib.util.spec_from_file_location("generate_conflicts", _SCRIPT)
+generate_conflicts = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(generate_conflicts)
 
 FILLER = [f"The {k}th archive note says the bridge near Carrow was painted green in 19{k % 90 + 10}." for k in range(80)]
 
@@ -61,3 +68,28 @@ def test_filler_strips_templates_and_cut_sentences(tmp_path):
                                         "Monks lived there for four hundred years or so."]
     with pytest.raises(ValueError, match="filler"):
         generate_long_rows(1, [])
+
+
+def test_given_rows_are_set_in_filler_with_their_documents_whole(tmp_path):
+    source = tmp_path / "hand.jsonl"
+    rows = [{"id": "h1", "query": "When did the mill open?", "gold_answer": "1901", "conflict_type": "temporal",
+             "conflict_level": "L1", "is_natural": True, "documents": [
+                 {"doc_id": "d1", "text": "The mill opened its doors in 1901.", "answer": "1901"},
+                 {"doc_id": "d2", "text": "Its owners say it first ground corn in 1903.", "answer": "1903"},
+                 {"doc_id": "d3", "text": "It was opened in the year 1901, the parish records show.", "answer": "1901"}]}]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    filler = tmp_path / "dev.jsonl"
+    filler.write_text(json.dumps({"documents": [{"text": "X. " + " ".join(FILLER) + " Cut", "answer": "none"}]}) + "\n")
+    out = tmp_path / "out"
+    argv = ["--output-dir", str(out), "--long-from", str(source), "--filler", str(filler), "--seed", "3"]
+    assert generate_conflicts.main(argv) == 0
+    (long,) = load_lcr_dataset(out / "long_hand.jsonl").to_list()
+    assert long["id"] == "long_h1" and long["gold_answer"] == "1901"
+    for original, document in zip(rows[0]["documents"], long["documents"]):
+        assert original["text"] in document["text"] and document["answer"] == original["answer"]
+        assert len(document["text"].split()) >= 80
+    assert "1903" not in " ".join(d["text"] for d in long["documents"][::2])  # filler never states a value
+    manifest = json.loads((out / "long_manifest.json").read_text())
+    assert manifest["rows_from"][0]["path"] == str(source)
+    assert "long_hand.jsonl" in (out / "generated_by.json").read_text()
+    assert generate_conflicts.main([*argv, "--long-per-level", "2"]) == 2

@@ -17,8 +17,12 @@ files' sha256 are recorded by the caller (``scripts/generate_conflicts.py`` writ
 insensitively) is never used, so each conflicting document still states its value exactly
 once and :func:`~lcr_hub.data.make_consistent_twin` still applies.
 
+:func:`lengthen_rows` does the same to rows the caller gives (the hand-written training rows
+in ``data/handwritten``), so that long training rows also carry value sentences and agreeing
+rewordings written by a person, not only the generator's.
+
 Seeded and deterministic: row *i* depends on the seed, its level, *i* and the filler files'
-contents only.
+contents only (for :func:`lengthen_rows`, on the seed, the row and the filler).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 
 from .rows import generate_consistent_rows, generate_rows
 
-__all__ = ["filler_sentences", "generate_long_rows"]
+__all__ = ["filler_sentences", "generate_long_rows", "lengthen_rows"]
 
 #: Added to the seed for the generator rows that long rows are built from, so that they are
 #: not the short rows of the same seed with filler around them.
@@ -111,6 +115,13 @@ def _passage(document: str, filler: Sequence[str], banned: Sequence[str], rng: r
     return " ".join(chosen[:position] + [document] + chosen[position:])
 
 
+def _check_bounds(filler: Sequence[str], min_words: int, max_words: int) -> None:
+    if not filler:
+        raise ValueError("no filler sentences: pass the prose to build passages from (see filler_sentences).")
+    if not 0 < min_words <= max_words:
+        raise ValueError(f"need 0 < min_words <= max_words, got {min_words}, {max_words}.")
+
+
 def _lengthen(rows: list[dict[str, Any]], filler: Sequence[str], seed: int, kind: str, min_words: int,
               max_words: int) -> list[dict[str, Any]]:
     out = []
@@ -160,10 +171,42 @@ def generate_long_rows(
         >>> [row["id"] for row in rows][:2], min(len(d["text"].split()) for r in rows for d in r["documents"]) >= 80
         (['long_gen_l1_000000', 'long_gen_l2_000000'], True)
     """
-    if not filler:
-        raise ValueError("no filler sentences: pass the prose to build passages from (see filler_sentences).")
-    if not 0 < min_words <= max_words:
-        raise ValueError(f"need 0 < min_words <= max_words, got {min_words}, {max_words}.")
+    _check_bounds(filler, min_words, max_words)
     make = generate_consistent_rows if consistent else generate_rows
     rows = make(n_per_level, seed=seed + LONG_SEED_OFFSET, min_documents=min_documents, max_documents=max_documents)
     return _lengthen(rows, filler, seed, "consistent" if consistent else "conflict", min_words, max_words)
+
+
+def lengthen_rows(
+    rows: Sequence[dict[str, Any]],
+    filler: Sequence[str],
+    *,
+    seed: int = 42,
+    min_words: int = 80,
+    max_words: int = 300,
+) -> list[dict[str, Any]]:
+    """Given LCR rows with each document set, as one block, in a passage of filler prose.
+
+    Args:
+        rows: LCR rows (conflicting or consistent), e.g. ``data/handwritten``'s.
+        filler: Prose sentences (:func:`filler_sentences`).
+        seed: The seed of the passages' lengths, filler and positions.
+        min_words, max_words: Words per passage, drawn uniformly (a document longer than
+            the draw is kept whole, with no filler).
+
+    Returns:
+        The rows with ``long_`` before their ids; every other field unchanged.
+
+    Raises:
+        ValueError: No filler sentences, or bounds out of order.
+
+    Example:
+        >>> filler = [f"Sentence number {i} talks about an old mill by a river." for i in range(40)]
+        >>> row = {"id": "r1", "query": "When?", "gold_answer": "1901", "conflict_level": "L1",
+        ...        "documents": [{"doc_id": "d1", "text": "It opened in 1901.", "answer": "1901"}]}
+        >>> long = lengthen_rows([row], filler, seed=1)
+        >>> long[0]["id"], "It opened in 1901." in long[0]["documents"][0]["text"]
+        ('long_r1', True)
+    """
+    _check_bounds(filler, min_words, max_words)
+    return _lengthen(list(rows), filler, seed, "given", min_words, max_words)
