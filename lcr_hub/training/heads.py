@@ -179,8 +179,9 @@ def train_head(
 
     A detector with mixing layers (``config.mixing_layers > 0``) trains them at
     ``mixer_learning_rate`` (they start from the base's own blocks and need small steps),
-    in bfloat16 autocast (several times faster on CPUs with AMX/AVX-512 BF16, and exactly
-    repeatable on one machine), with batches of similar length.
+    in float32 (bfloat16 autocast was 3.7x slower than float32 on this project's CPUs, which
+    lack AVX-512 BF16, and 8x slower with the CPU kernels pinned to AVX2 for a rebuildable
+    release), with batches of similar length.
 
     Args:
         model: A freshly initialised :class:`LCRDetector` or :class:`LCRClassifier`
@@ -223,8 +224,7 @@ def train_head(
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
         x, attention, documents = features.batch(layer, indices, dtype=torch.float32)
         scores.clear()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(len(mixer))):
-            out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
+        out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
         loss = out.loss
         if answer_flags is not None:
             flat = documents.reshape(len(indices), -1).masked_fill(attention.reshape(len(indices), -1) <= 0, -1)

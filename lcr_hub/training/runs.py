@@ -244,7 +244,7 @@ def train_detector(run: TrainingRun) -> dict:
     train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
     pooling = run.pooling or ("documents" if run.base is None else "mean")
     encode = {"mean_only": pooling == "mean"}
-    # Kept in bfloat16: long rows' states are large (the mixing block trains in bfloat16 autocast anyway).
+    # Kept in bfloat16: long rows' states are large (each batch is read back as float32).
     train_features = prepared.encode(train_set, "Encoding train", run, dtype=torch.bfloat16, **encode)
     text_config = prepared.encoder.model.config.get_text_config()
     mixing = DETECTOR_MIXING_LAYERS if run.base is None and pooling == "documents" else 0
@@ -264,7 +264,7 @@ def train_detector(run: TrainingRun) -> dict:
     if mixing:
         hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
                  "mixer_learning_rate": DETECTOR_MIXER_LEARNING_RATE, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
-                 "loss": "binary cross-entropy", "mixed_precision": "bfloat16 autocast",
+                 "loss": "binary cross-entropy",
                  "mixer_init": f"base blocks {prepared.layer}..{prepared.layer + mixing - 1}"}
     else:
         hyper = {"epochs": run.epochs or 30, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
