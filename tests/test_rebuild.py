@@ -89,7 +89,7 @@ def test_release_records_every_step_and_its_card_lists_them(tiny_release):
 
 @pytest.mark.slow
 def test_tiny_release_rebuilds_byte_for_byte(rebuilt, tiny_release):
-    assert [(f.name, f.status) for f in rebuilt.files if f.status != "ok"] == []
+    assert [(f.name, f.status) for f in rebuilt.files if f.status != "ok"] == [], "\n".join(rebuilt.lines())
     assert {f.name for f in rebuilt.files} >= {WEIGHTS_NAME, "training_metadata.json", MODEL_CARD_NAME, CHECKSUMS_NAME}
     assert rebuilt.ok and rebuilt.versions == [] and rebuilt.notes == []
     # The same training command run twice (here, then in a fresh process) gives the same weights.
@@ -206,7 +206,7 @@ def test_recorded_hardware_names_the_kind_of_machine_not_the_host(monkeypatch):
 def test_cpu_kernel_choices_are_recorded_and_set_again_by_a_rebuild(monkeypatch):
     """Which kernels torch/MKL/oneDNN run changes the weights, so training records the variables
     that pin them and a replayed step runs with exactly those (and not the caller's)."""
-    from lcr_hub._modules.provenance import hardware
+    from lcr_hub._modules.provenance import NUMERICS_ENV, hardware
     from lcr_hub.checkpoint import CheckpointMetadata
     from lcr_hub.rebuild import step_environment
 
@@ -223,8 +223,14 @@ def test_cpu_kernel_choices_are_recorded_and_set_again_by_a_rebuild(monkeypatch)
     env = step_environment(metadata, base=caller)
     assert env["MKL_CBWR"] == "AVX2,STRICT" and "ATEN_CPU_CAPABILITY" not in env and "ONEDNN_MAX_CPU_ISA" not in env
     assert env["OMP_NUM_THREADS"] == str(recorded["torch_num_threads"]) and env["PATH"] == "/bin"
+    # The shipped classifier was trained with all three pinned: its replay pins them again.
+    pinned = step_environment(shipped, base={**caller, "MKL_CBWR": "AVX2"})
+    assert {k: pinned[k] for k in NUMERICS_ENV} == shipped.hardware["numerics_env"] == {
+        "ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT", "ONEDNN_MAX_CPU_ISA": "AVX2"}
     # A release from before the variables were recorded replays with none of them.
-    assert not {"MKL_CBWR", "ATEN_CPU_CAPABILITY"} & set(step_environment(shipped, base={**caller, "MKL_CBWR": "AVX2"}))
+    older = CheckpointMetadata.from_dict({**shipped.to_dict(), "hardware": {
+        k: v for k, v in shipped.hardware.items() if k not in ("numerics_env", "cpu_capability")}})
+    assert not set(NUMERICS_ENV) & set(step_environment(older, base={**caller, "MKL_CBWR": "AVX2"}))
 
 
 def test_report_names_the_versions_that_changed_and_the_files_that_differ(tmp_path):
