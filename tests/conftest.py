@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -53,6 +54,15 @@ def make_row(row_id: str, level: str, values: list[str], gold: str, query: str =
         "conflict_level": level,
         "is_natural": False,
     }
+
+
+@pytest.fixture(scope="session")
+def generate_conflicts():
+    """``scripts/generate_conflicts.py`` as a module (call its ``main(argv)``)."""
+    spec = importlib.util.spec_from_file_location("generate_conflicts", REPO / "scripts" / "generate_conflicts.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import importlib.util
 import json
 import re
 from collections import Counter
@@ -29,7 +28,6 @@ NATURAL = REPO / "data" / "natural" / "validation.jsonl"
 LONG = REPO / "data" / "long" / "validation.jsonl"
 HANDWRITTEN = REPO / "data" / "handwritten"
 NEAR_MISS = REPO / "data" / "near_miss"
-SCRIPT = REPO / "scripts" / "generate_conflicts.py"
 
 
 @pytest.fixture(scope="module")
@@ -291,12 +289,9 @@ def test_write_jsonl_is_atomic_and_round_trips(tmp_path):
     assert len(path.read_text(encoding="utf-8").splitlines()) == 1
 
 
-def test_cli_writes_both_files(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("generate_conflicts", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_cli_writes_both_files(tmp_path, capsys, generate_conflicts):
     out = tmp_path / "generated"
-    code = module.main(["--output-dir", str(out), "--n-per-level", "3", "--n-consistent", "8", "--seed", "1"])
+    code = generate_conflicts.main(["--output-dir", str(out), "--n-per-level", "3", "--n-consistent", "8", "--seed", "1"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["conflicts"]["rows"] == 12 and summary["consistent"]["rows"] == 8

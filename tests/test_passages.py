@@ -1,18 +1,11 @@
 """Long rows (lcr_hub.data.generator.passages): real-length passages, deterministic, twin rule kept."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from lcr_hub.data import load_lcr_dataset, make_consistent_twin
 from lcr_hub.data.generator.passages import filler_sentences, generate_long_rows
-
-_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "generate_conflicts.py"
-_spec = importlib.util.spec_from_file_location("generate_conflicts", _SCRIPT)
-generate_conflicts = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(generate_conflicts)
 
 FILLER = [f"The {k}th archive note says the bridge near Carrow was painted green in 19{k % 90 + 10}." for k in range(80)]
 
@@ -70,7 +63,7 @@ def test_filler_strips_templates_and_cut_sentences(tmp_path):
         generate_long_rows(1, [])
 
 
-def test_given_rows_are_set_in_filler_with_their_documents_whole(tmp_path):
+def test_given_rows_are_set_in_filler_with_their_documents_whole(tmp_path, generate_conflicts):
     source = tmp_path / "hand.jsonl"
     rows = [{"id": "h1", "query": "When did the mill open?", "gold_answer": "1901", "conflict_type": "temporal",
              "conflict_level": "L1", "is_natural": True, "documents": [
