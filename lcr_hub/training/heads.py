@@ -179,9 +179,9 @@ def train_head(
 
     A detector with mixing layers (``config.mixing_layers > 0``) trains them at
     ``mixer_learning_rate`` (they start from the base's own blocks and need small steps),
-    in float32 (bfloat16 autocast was 3.7x slower than float32 on this project's CPUs, which
-    lack AVX-512 BF16, and 8x slower with the CPU kernels pinned to AVX2 for a rebuildable
-    release), with batches of similar length.
+    in float32 (bfloat16 autocast was 3x slower than float32 on this project's CPUs, which
+    lack AVX-512 BF16, and 21x slower with the CPU kernels pinned to AVX2 for a rebuildable
+    release: ``benchmarks/bench_mixer_precision.py``), with batches of similar length.
 
     Args:
         model: A freshly initialised :class:`LCRDetector` or :class:`LCRClassifier`
