@@ -1,8 +1,9 @@
 """`lcr-hub detect`: the detector and classifier on unlabeled rows, streamed to a JSONL file.
 
 Rows need only ``query`` and ``documents`` (:mod:`lcr_hub.data.unlabeled`). The input is read,
-scored and written in chunks of :data:`~lcr_hub.constants.DETECT_CHUNK_ROWS` rows, so memory
-stays flat whatever the input's size, and the output keeps the input order. Each output row
+scored and written in chunks of :data:`~lcr_hub.constants.DETECT_CHUNK_ROWS` rows, and the C
+heap's free pages are given back after every batch (:mod:`lcr_hub._modules.memory`), so memory
+stays flat whatever the input's size; the output keeps the input order. Each output row
 holds the input's fields except ``documents`` and, under ``"lcr"``, the predictions: conflict
 probability, detected, level and level probabilities, route, the conflicting pair, every
 pair's probability and each document's score (:mod:`lcr_hub.localization`).
@@ -36,6 +37,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._modules.atomic import _fsync, atomic_write
+from ._modules.memory import release_free_heap
 from .checkpoint import default_checkpoint
 from .constants import (
     CONFIG_NAME,
@@ -103,6 +105,8 @@ def _score_chunk(pipeline: LCRPipeline, rows: list[dict], batch_size: int, accel
         batch = [rows[i] for i in indices]
         predicted = pipeline.predict(batch, batch_size=len(batch), progress=False)
         mine.extend(zip(indices, _output_rows(pipeline, batch, predicted)))
+        del predicted
+        release_free_heap()  # flat memory over any number of batches (see lcr_hub._modules.memory)
     if world > 1:
         from accelerate.utils import gather_object
 

@@ -99,6 +99,15 @@ def test_dataset_input_and_resume_after_a_crash(pipeline, tmp_path, monkeypatch)
     assert output.read_bytes() == whole.read_bytes() and not partial.exists() and not state.exists()
 
 
+@pytest.mark.slow
+def test_the_heap_is_trimmed_after_every_batch(pipeline, monkeypatch):
+    # Without it, a long run's resident memory climbs with the number of batches (docs/detect.md).
+    calls = []
+    monkeypatch.setattr(detect_module, "release_free_heap", lambda: calls.append(1))
+    assert len(list(detect_rows(ROWS, pipeline, batch_size=1, chunk_rows=2))) == 3
+    assert len(calls) == 3
+
+
 def test_validation_messages_name_file_line_and_field():
     with pytest.raises(DataError, match=r"^f.jsonl:3, field 'documents\[1\].text': .*non-empty"):
         validate_unlabeled_row({"query": "Q", "documents": ["a", {"text": " "}]}, "f.jsonl", 3)
