@@ -17,6 +17,11 @@ largest size (target: within 10%). The issue's sizes are 10,000 and 100,000 rows
     python benchmarks/bench_detect.py --sizes 10000 100000 --output out/bench_detect.json
     python benchmarks/bench_detect.py --sizes 200 2000 --output out/bench_detect.json   # what fits 2 CPU cores
     python benchmarks/bench_detect.py --sizes 600 2400 --tile 600 --chunk-rows 256 --skip-evaluate-above 0
+    python benchmarks/bench_detect.py --sizes 100000 --milestones 10000 --skip-evaluate-above 0   # one 100k run
+
+With ``--milestones``, the detect child also records its peak RSS when its output first holds
+that many rows (polled every half second from the crash-safety state file), so that one run
+gives the peak at 10,000 and at 100,000 rows.
 """
 
 from __future__ import annotations
@@ -32,11 +37,27 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 _DETECT = """
-import json, sys
+import json, resource, sys, threading, time
+from pathlib import Path
+from lcr_hub.constants import DETECT_STATE_SUFFIX
 from lcr_hub.detect import detect
+milestones = sorted(int(m) for m in sys.argv[6].split(",") if m)
+state, peaks, done = Path(sys.argv[2] + DETECT_STATE_SUFFIX), {}, threading.Event()
+def watch():  # this process's peak RSS when the output first holds each milestone's rows
+    while not done.wait(0.5) and len(peaks) < len(milestones):
+        try:
+            rows = json.loads(state.read_text()).get("rows", 0)
+        except (OSError, ValueError):
+            continue
+        for m in milestones:
+            if rows >= m and m not in peaks:
+                peaks[m] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+threading.Thread(target=watch, daemon=True).start()
 s = detect([sys.argv[1]], sys.argv[2], batch_size=int(sys.argv[3]), device=sys.argv[4], chunk_rows=int(sys.argv[5]),
            progress=False)
-print("RESULT " + json.dumps({"per_s": s["rows_per_s"], "scored": s["rows"], "seconds": s["scoring_seconds"]}))
+done.set()
+print("RESULT " + json.dumps({"per_s": s["rows_per_s"], "scored": s["rows"], "seconds": s["scoring_seconds"],
+                              "peak_rss_mib_at": {str(m): peaks.get(m) for m in milestones}}))
 """
 _EVALUATE = """
 import json, sys
@@ -85,6 +106,9 @@ def main() -> None:
     parser.add_argument("--tile", type=int, metavar="N", help="Repeat the first N generated rows (same lengths at every size).")
     parser.add_argument("--skip-evaluate-above", type=int, default=None, metavar="N",
                         help="Run evaluate only for sizes <= N (it holds every row in memory and scores twice as much).")
+    parser.add_argument("--milestones", nargs="*", type=int, default=[], metavar="ROWS",
+                        help="Also record detect's peak RSS when its output first holds this many rows (one run "
+                             "gives the peak at 10,000 and at 100,000 rows: --sizes 100000 --milestones 10000).")
     parser.add_argument("--workdir", default="out/bench_detect", help="Where the generated rows and outputs go.")
     parser.add_argument("--output", help="Write the results as JSON.")
     # (the JSON records the options, so that a figure can be traced to its command)
@@ -99,7 +123,8 @@ def main() -> None:
         if not data.exists():
             write_rows(data, n, args.tile)
         entry = {"rows": n, "detect": run_child(_DETECT, str(data), str(workdir / f"preds_{n}.jsonl"),
-                                                str(args.batch_size), args.device, str(args.chunk_rows))}
+                                                str(args.batch_size), args.device, str(args.chunk_rows),
+                                                ",".join(str(m) for m in args.milestones if m < n))}
         if args.skip_evaluate_above is None or n <= args.skip_evaluate_above:
             entry["evaluate"] = run_child(_EVALUATE, str(data), "", str(args.batch_size), args.device)
             entry["ratio"] = entry["detect"]["per_s"] / entry["evaluate"]["per_s"]
@@ -108,6 +133,14 @@ def main() -> None:
         print(f"{n:>7} rows  detect {d['per_s']:7.2f} rows/s, peak {d['peak_rss_mib']:7.1f} MiB, wall {d['wall_s']:7.1f} s"
               + (f" | evaluate {e['per_s']:7.2f} examples/s ({e['scored']} examples), peak {e['peak_rss_mib']:7.1f} MiB"
                  f" | ratio {entry['ratio']:.3f} (target >= 0.85)" if e else ""), flush=True)
+    for entry in results:
+        for m, peak in entry["detect"]["peak_rss_mib_at"].items():
+            if peak is None:
+                print(f"peak RSS at {m} rows: not seen (the run passed it between two samples)")
+                continue
+            total = entry["detect"]["peak_rss_mib"]
+            print(f"detect peak RSS {peak:.1f} MiB at {int(m)} rows -> {total:.1f} MiB at {entry['rows']} rows in the same run: "
+                  f"{100 * (total / peak - 1):+.1f}% (target within 10%)")
     if len(results) > 1:
         small, large = results[0]["detect"]["peak_rss_mib"], results[-1]["detect"]["peak_rss_mib"]
         growth = large / small - 1
