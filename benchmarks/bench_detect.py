@@ -91,10 +91,12 @@ def write_rows(path: Path, n: int, tile: int | None = None) -> None:
 
     distinct = min(n, tile) if tile else n
     rows = generate_rows(-(-distinct // 4), seed=42)[:distinct]
-    with open(path, "w", encoding="utf-8") as handle:
+    partial = path.with_name(path.name + ".writing")  # a killed run leaves no short file under the real name
+    with open(partial, "w", encoding="utf-8") as handle:
         for i in range(n):
             row = rows[i % distinct]
             handle.write(json.dumps({**row, "id": f"{row['id']}_{i}"} if tile else row) + "\n")
+    partial.replace(path)
 
 
 def main() -> None:
@@ -115,6 +117,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
+    from lcr_hub.constants import DETECT_PARTIAL_SUFFIX, DETECT_STATE_SUFFIX
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     results = []
@@ -122,7 +125,10 @@ def main() -> None:
         data = workdir / f"rows_{n}{f'_tile{args.tile}' if args.tile else ''}.jsonl"
         if not data.exists():
             write_rows(data, n, args.tile)
-        entry = {"rows": n, "detect": run_child(_DETECT, str(data), str(workdir / f"preds_{n}.jsonl"),
+        preds = workdir / f"preds_{n}.jsonl"
+        for stale in (preds, Path(f"{preds}{DETECT_PARTIAL_SUFFIX}"), Path(f"{preds}{DETECT_STATE_SUFFIX}")):
+            stale.unlink(missing_ok=True)  # an interrupted earlier run would be resumed, not timed
+        entry = {"rows": n, "detect": run_child(_DETECT, str(data), str(preds),
                                                 str(args.batch_size), args.device, str(args.chunk_rows),
                                                 ",".join(str(m) for m in args.milestones if m < n))}
         if args.skip_evaluate_above is None or n <= args.skip_evaluate_above:
