@@ -52,6 +52,9 @@ def watch():  # this process's peak RSS when the output first holds each milesto
         for m in milestones:
             if rows >= m and m not in peaks:
                 peaks[m] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                print(f"  peak RSS {peaks[m]:.1f} MiB when the output held {rows} rows "
+                      f"({rows / (time.perf_counter() - started):.2f} rows/s since the start)", flush=True)
+started = time.perf_counter()
 threading.Thread(target=watch, daemon=True).start()
 s = detect([sys.argv[1]], sys.argv[2], batch_size=int(sys.argv[3]), device=sys.argv[4], chunk_rows=int(sys.argv[5]),
            progress=False)
@@ -74,7 +77,12 @@ def run_child(code: str, *args: str) -> dict:
     start = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    stdout = child.stdout.read()
+    lines = []
+    for line in child.stdout:  # progress lines are echoed as they come, so a stopped run keeps them
+        lines.append(line)
+        if not line.startswith("RESULT "):
+            print(line, end="", flush=True)
+    stdout = "".join(lines)
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
