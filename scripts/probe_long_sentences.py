@@ -1,0 +1,93 @@
+#!/usr/bin/env python
+"""Where a detector loses long passages: finding the value's sentence, or comparing it?
+
+A diagnostic for issue 24, not part of the package. For every row of an LCR file and its
+consistent twin (the detection set of ``lcr-hub evaluate``), it scores the detector on:
+
+- ``whole``: the documents as given (what ``evaluate`` reads);
+- ``answer-sentence``: each document cut to its first sentence that holds its annotated
+  ``answer`` (an oracle: the annotation picks the sentence, so this is the best a perfect
+  sentence finder could hand the detector; a document without one keeps its
+  ``retrieved`` sentences);
+- ``retrieved-K``: each document cut to the K sentences most similar to the query under the
+  base encoder's own sentence embedding (last layer, mean over real tokens, cosine; the way
+  all-MiniLM-L6-v2 is used for retrieval), in passage order. No annotation is read.
+
+Twins are made from the whole rows first, then cut the same way, so a row and its twin differ
+only in the value. Prints accuracy, AUROC and per-level accuracy for each, e.g.:
+
+    python scripts/probe_long_sentences.py --data data/long/validation.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lcr_hub import LCRPipeline  # noqa: E402
+from lcr_hub.data import load_lcr_data, make_consistent_twin  # noqa: E402
+from lcr_hub.evaluation.metrics import detector_metrics  # noqa: E402
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(=])")
+
+
+class SentenceRanker:
+    """Ranks a document's sentences by cosine similarity with the query (the encoder's last layer, mean-pooled)."""
+
+    def __init__(self, pipeline: LCRPipeline) -> None:
+        self.model, self.tokenizer = pipeline.encoder.model, pipeline.encoder.tokenizer
+
+    @torch.inference_mode()
+    def embed(self, texts: list[str]) -> torch.Tensor:
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+        states = self.model(**batch.to(self.model.device)).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+        return torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=-1)
+
+    def top(self, query: str, sentences: list[str], k: int) -> list[str]:
+        similarity = self.embed(sentences) @ self.embed([query])[0]
+        keep = sorted(torch.topk(similarity, min(k, len(sentences))).indices.tolist())
+        return [sentences[i] for i in keep]
+
+
+def cut(row: dict, mode: str, k: int, ranker: SentenceRanker) -> dict:
+    documents = []
+    for document in row["documents"]:
+        sentences = _SENTENCE_END.split(" ".join(document["text"].split()))
+        holding = [s for s in sentences if document["answer"] in s] if mode == "answer-sentence" else []
+        kept = holding[:1] or ranker.top(row["query"], sentences, k)
+        documents.append({**document, "text": " ".join(kept)})
+    return {**row, "documents": documents}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="An LCR JSONL file (e.g. data/long/validation.jsonl).")
+    parser.add_argument("--detector", help="Detector folder (default: the embedded one).")
+    parser.add_argument("--k", type=int, nargs="+", default=[1, 2], help="Sentences kept per document by retrieval.")
+    args = parser.parse_args()
+
+    pipeline = LCRPipeline.from_pretrained(args.detector, with_classifier=False)
+    ranker = SentenceRanker(pipeline)
+    rows = list(load_lcr_data([args.data]).dataset)
+    examples = [(row, 1) for row in rows] + [(make_consistent_twin(row), 0) for row in rows]
+    labels = [label for _, label in examples]
+    levels = [row["conflict_level"] for row, _ in examples]
+    variants = [("whole", 0), ("answer-sentence", 1)] + [(f"retrieved-{k}", k) for k in args.k]
+    print(f"{args.data}: {len(rows)} rows and their twins; detector {args.detector or 'embedded'}")
+    for name, k in variants:
+        cut_rows = [row if name == "whole" else cut(row, name, k, ranker) for row, _ in examples]
+        probabilities = pipeline.predict(cut_rows, progress=False).conflict_probability
+        m = detector_metrics(labels, probabilities, levels, pipeline.detector.config.threshold)
+        per_level = "  ".join(f"{level} {v['accuracy']:.3f}" for level, v in m["per_level"].items())
+        print(f"{name:<16} accuracy {m['accuracy']:.3f}  AUROC {m['auroc']:.3f}  {per_level}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
