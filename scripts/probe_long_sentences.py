@@ -50,18 +50,20 @@ class SentenceRanker:
         mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
         return torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=-1)
 
-    def top(self, query: str, sentences: list[str], k: int) -> list[str]:
-        similarity = self.embed(sentences) @ self.embed([query])[0]
+    def top(self, query: torch.Tensor, sentences: list[str], k: int) -> list[str]:
+        similarity = self.embed(sentences) @ query
         keep = sorted(torch.topk(similarity, min(k, len(sentences))).indices.tolist())
         return [sentences[i] for i in keep]
 
 
 def cut(row: dict, mode: str, k: int, ranker: SentenceRanker) -> dict:
-    documents = []
+    documents, query = [], None
     for document in row["documents"]:
         sentences = _SENTENCE_END.split(" ".join(document["text"].split()))
         holding = [s for s in sentences if document["answer"] in s] if mode == "answer-sentence" else []
-        kept = holding[:1] or ranker.top(row["query"], sentences, k)
+        if not holding and query is None:  # the query is embedded once per row
+            query = ranker.embed([row["query"]])[0]
+        kept = holding[:1] or ranker.top(query, sentences, k)
         documents.append({**document, "text": " ".join(kept)})
     return {**row, "documents": documents}
 
