@@ -11,7 +11,13 @@ Writes ``conflicts.jsonl`` (``n_per_level`` rows for each of L1..L4) and ``consi
 reads these files records this command as a step (``lcr_hub.steps``). With ``--long-per-level`` / ``--long-consistent`` it also writes ``long_conflicts.jsonl`` and
 ``long_consistent.jsonl``: rows of 3-8 passages of 80-300 words of real prose read from the
 ``--filler`` LCR files (``lcr_hub.data.generator.passages``), and ``long_manifest.json`` with
-the filler files' sha256 (the prose itself is never copied into the repository).
+the filler files' sha256 (the prose itself is never copied into the repository). With
+``--dense`` the long rows' documents are written about their subject throughout, dense with
+other values of the asked type (``lcr_hub.data.generator.facts``), and the filler only tops
+each passage up to its length:
+
+    python scripts/generate_conflicts.py --output-dir data/generated/dense_train --long-only --dense \
+        --long-per-level 150 --long-consistent 150 --filler ../shared/data/lcr-bench/dev --seed 42
 
 With ``--long-from FILE...`` the long rows are the given files' rows instead of generated ones
 (``data/handwritten``'s, whose value sentences and rewordings were written by a person), each
@@ -60,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--filler", nargs="+", default=(), metavar="PATH",
                         help="LCR files or folders whose documents give the long rows' prose (read in place).")
     parser.add_argument("--long-only", action="store_true", help="Write only the long rows' files.")
+    parser.add_argument("--dense", action="store_true",
+                        help="Long rows with dense documents: about the subject throughout, with other values of "
+                             "the asked type (lcr_hub.data.generator.facts); filler prose only tops them up.")
     parser.add_argument("--long-from", nargs="+", default=(), metavar="FILE", type=Path,
                         help="Set these LCR files' rows in filler passages instead of generated rows "
                              "(writes long_<file name> for each; implies --long-only; needs --filler).")
@@ -76,7 +85,7 @@ def _write_long(args: argparse.Namespace) -> tuple[dict, list[Path]]:
         sets = [(f"long_{source.name}", lengthen_rows(load_lcr_dataset([source]).to_list(), filler, seed=args.seed))
                 for source in args.long_from]
     else:
-        sets = [(name, generate_long_rows(n, filler, seed=args.seed, consistent=consistent))
+        sets = [(name, generate_long_rows(n, filler, seed=args.seed, consistent=consistent, dense=args.dense))
                 for name, n, consistent in ((LONG_CONFLICTS_NAME, args.long_per_level, False),
                                             (LONG_CONSISTENT_NAME, args.long_consistent, True)) if n]
     for name, rows in sets:
@@ -98,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     if (args.long_per_level or args.long_consistent or args.long_from) and not args.filler:
         print("error: long rows need --filler (LCR files whose documents give the prose)", file=sys.stderr)
+        return 2
+    if args.dense and (args.long_from or not (args.long_per_level or args.long_consistent)):
+        print("error: --dense applies to generated long rows: give --long-per-level/--long-consistent, "
+              "not --long-from", file=sys.stderr)
         return 2
     if args.long_from and (args.long_per_level or args.long_consistent):
         print("error: --long-from replaces the generated long rows: drop --long-per-level/--long-consistent",

@@ -147,6 +147,7 @@ def generate_long_rows(
     max_documents: int = 8,
     min_words: int = 80,
     max_words: int = 300,
+    dense: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows whose documents are passages of 80-300 words of real prose with the generator's documents inside.
 
@@ -158,6 +159,9 @@ def generate_long_rows(
         min_documents, max_documents: Documents per row.
         min_words, max_words: Words per passage, drawn uniformly (a document longer than
             the draw is kept whole, with no filler).
+        dense: Generate dense documents (``generate_rows(dense=True)``: 50-170 words about
+            the subject throughout, with other values of the asked type), so that filler
+            prose only tops the passage up (ids ``long_gen_dense_l1_000000``...).
 
     Returns:
         The rows (ids ``long_gen_l1_000000``...), in LCR format.
@@ -173,8 +177,10 @@ def generate_long_rows(
     """
     _check_bounds(filler, min_words, max_words)
     make = generate_consistent_rows if consistent else generate_rows
-    rows = make(n_per_level, seed=seed + LONG_SEED_OFFSET, min_documents=min_documents, max_documents=max_documents)
-    return _lengthen(rows, filler, seed, "consistent" if consistent else "conflict", min_words, max_words)
+    rows = make(n_per_level, seed=seed + LONG_SEED_OFFSET, min_documents=min_documents, max_documents=max_documents,
+                dense=dense)
+    kind = ("consistent" if consistent else "conflict") + ("-dense" if dense else "")
+    return _lengthen(rows, filler, seed, kind, min_words, max_words)
 
 
 def lengthen_rows(

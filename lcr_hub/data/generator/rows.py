@@ -14,6 +14,7 @@ from ...constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from ..twins import make_consistent_twin
 from .base import _Mention
 from .dates import _Date
+from .facts import Fact, _sibling_names, fact_sheet
 from .levels import _LEVEL_MODELS
 from .tables import (
     _ASIDE_FRAMES,
@@ -67,6 +68,21 @@ _ASIDE_SUBJECT_CATEGORIES = frozenset({"structure", "organisation", "nature", "t
 
 #: The context category of every L4 topic (current affairs).
 _L4_CATEGORY = "issue"
+
+#: Dense documents (``dense=True``): words of the on-subject part of a document, drawn
+#: uniformly (the passage is then lengthened with filler prose, see ``passages.py``).
+_DENSE_WORDS = (50, 170)
+#: Share of dense documents whose value sentence is joined with a neighbouring fact into one
+#: long sentence ("... opened in 1871; a plaque was unveiled in 1921.").
+_JOIN_SHARE = 0.35
+#: How the value sentence is joined with the next one, and the openings lower-cased after it.
+_JOINERS = ("; ", ", and ", ", while ")
+_LOWERABLE_OPENINGS = (
+    "The ", "A ", "An ", "It ", "Its ", "In ", "On ", "At ", "By ", "For ", "From ", "Some ", "Most ", "Many ",
+    "No ", "Not ", "Nobody ", "Several ", "Few ", "Part ", "Next ", "Minor ", "Records ", "Critics ", "Officials ",
+    "Writers ", "Comparisons ", "Visitors ", "Houses ", "People ", "Money ", "Funding ", "There ", "Residents ",
+    "Whether ", "Last ", "Around ",
+)
 
 
 def _row_names(rng: random.Random) -> dict[str, str]:
@@ -208,6 +224,46 @@ class _Writer:
         rng.shuffle(sentences)
         return " ".join(sentences)
 
+    def dense_document(self, mention: _Mention | None, sheet: Sequence[Fact], *, min_year: int | None) -> str:
+        """A document about the subject throughout: the value sentence (if any) among the row's facts.
+
+        Facts are told in the sheet's order from a random start, each in its own wording, one
+        value per fact (see ``facts.Fact.key``), with context sentences between them, until the
+        document holds a drawn number of words (``_DENSE_WORDS``).
+        """
+        rng = self.rng
+        target = rng.randint(*_DENSE_WORDS)
+        value = self.value_sentence(mention) if mention is not None else None
+        others: list[str] = []
+        words = len(value.split()) if value else 0
+        told: set[int] = set()
+        start = rng.randrange(len(sheet)) if sheet else 0
+        for fact in [*sheet[start:], *sheet[:start]]:
+            if words >= target:
+                break
+            if fact.key in told:
+                continue
+            told.add(fact.key)
+            sentence = fact.render(rng)
+            others.append(sentence)
+            words += len(sentence.split())
+            if rng.random() < 0.3:
+                others.append(self.context_sentence(min_year))
+                words += len(others[-1].split())
+        while words < target // 2:  # a short sheet: context sentences for the rest
+            others.append(self.context_sentence(min_year))
+            words += len(others[-1].split())
+        rng.shuffle(others)
+        if value is None:
+            return " ".join(others)
+        position = rng.randint(0, len(others))
+        following = others[position] if position < len(others) else ""
+        # Only where the next sentence opens with a common word, so that no name is lower-cased.
+        if value.endswith(".") and following.startswith(_LOWERABLE_OPENINGS) and rng.random() < _JOIN_SHARE:
+            value = value[:-1] + rng.choice(_JOINERS) + following[0].lower() + following[1:]
+            del others[position]
+        return " ".join(others[:position] + [value] + others[position:])
+
 
 def _max_year(values: Iterable[Any]) -> int | None:
     years = [v.year for v in values if isinstance(v, _Date)]
@@ -250,10 +306,12 @@ def _build_row(
     conflicting: bool,
     min_documents: int,
     max_documents: int,
+    dense: bool = False,
 ) -> dict[str, Any] | None:
     model = _LEVEL_MODELS[level]
     names = _row_names(rng)
-    topic = _instantiate(rng.choice(model.topics), names, rng)
+    raw_topic = rng.choice(model.topics)
+    topic = _instantiate(raw_topic, names, rng)
     writer = _Writer(level, topic, rng, names["P"])
     gold = model.sample_gold(topic, rng)
     gold_text = model.gold_answer(topic, gold)
@@ -302,6 +360,16 @@ def _build_row(
     documents = []
     conflict_answers: list[str] = []
     conflict_mentions: dict[int, _Mention] = {}
+    sheet: list[Fact] = []
+    if dense:
+        # Every conflicting value's wording first, so that no fact tells one of them.
+        for key, value in enumerate(conflict_values):
+            conflict_mentions[key] = model.conflict_mention(topic, gold, value, rng)
+        banned = [gold_text.lower(), *(m.text.lower() for m in conflict_mentions.values())]
+        other_names = _sibling_names(names, rng)
+        sibling = {**_instantiate(raw_topic, other_names, rng), "short": (), "currency": topic["currency"]}
+        sheet = fact_sheet(level, topic, sibling, model, gold, names, rng, banned=banned,
+                           make_writer=lambda t: _Writer(level, t, rng, other_names["P"]))
     for kind, value in plan:
         if kind == "conflict":
             # One written form per conflicting value, so that its documents share one annotation.
@@ -321,10 +389,13 @@ def _build_row(
         else:
             mention = None
             answer = gold_text
-        text = writer.document(mention, min_year=min_year)
+        if dense:
+            text = writer.dense_document(mention, sheet, min_year=min_year)
+        else:
+            text = writer.document(mention, min_year=min_year)
         documents.append({"doc_id": f"d{len(documents) + 1}", "text": text, "answer": answer})
 
-    prefix = "gen" if conflicting else "gen_cons"
+    prefix = ("gen" if conflicting else "gen_cons") + ("_dense" if dense else "")
     row = {
         "id": f"{prefix}_{level.lower()}_{index:06d}",
         "query": topic["query"],
@@ -339,12 +410,13 @@ def _build_row(
     return row if _check_row(row, conflict_answers, gold_text) else None
 
 
-def _generate(level: str, index: int, seed: int, *, conflicting: bool, min_documents: int, max_documents: int):
-    kind = "conflict" if conflicting else "consistent"
+def _generate(level: str, index: int, seed: int, *, conflicting: bool, min_documents: int, max_documents: int,
+              dense: bool = False):
+    kind = ("conflict" if conflicting else "consistent") + ("-dense" if dense else "")
     for attempt in range(_MAX_ATTEMPTS):
         rng = _row_rng(seed, kind, level, index, attempt)
         row = _build_row(level, index, rng, conflicting=conflicting, min_documents=min_documents,
-                         max_documents=max_documents)
+                         max_documents=max_documents, dense=dense)
         if row is not None:
             return row
     raise RuntimeError(f"could not generate a valid {kind} row {level}/{index} in {_MAX_ATTEMPTS} attempts")
@@ -364,6 +436,7 @@ def generate_rows(
     seed: int = 42,
     min_documents: int = 2,
     max_documents: int = 8,
+    dense: bool = False,
 ) -> list[dict[str, Any]]:
     """Generate conflicting LCR rows, ``n_per_level`` for each of L1..L4.
 
@@ -382,6 +455,10 @@ def generate_rows(
             Fewest documents per row (>= 2).
         max_documents (`int`, *optional*, defaults to `8`):
             Most documents per row (<= 8, the loader's limit).
+        dense (`bool`, *optional*, defaults to `False`):
+            Write every document about the subject throughout, dense with other values of
+            the asked type (:mod:`lcr_hub.data.generator.facts`): 50-170 words each, ids
+            ``gen_dense_l1_000000``..., drawn from their own stream.
 
     Returns:
         `list[dict]`: rows in the LCR JSONL format with ``is_natural`` false.
@@ -393,7 +470,8 @@ def generate_rows(
         raise ValueError(f"n_per_level must be >= 0, got {n_per_level}.")
     _check_bounds(min_documents, max_documents, 2)
     return [
-        _generate(level, index, seed, conflicting=True, min_documents=min_documents, max_documents=max_documents)
+        _generate(level, index, seed, conflicting=True, min_documents=min_documents, max_documents=max_documents,
+                  dense=dense)
         for level in _LEVEL_CODES
         for index in range(n_per_level)
     ]
@@ -405,6 +483,7 @@ def generate_consistent_rows(
     seed: int = 42,
     min_documents: int = 2,
     max_documents: int = 8,
+    dense: bool = False,
 ) -> list[dict[str, Any]]:
     """Generate rows whose documents all agree: label-0 examples for conflict detection.
 
@@ -425,6 +504,8 @@ def generate_consistent_rows(
             Fewest documents per row (>= 2).
         max_documents (`int`, *optional*, defaults to `8`):
             Most documents per row (<= 8).
+        dense (`bool`, *optional*, defaults to `False`):
+            Dense documents, as in [`generate_rows`] (ids ``gen_cons_dense_l1_000000``...).
 
     Returns:
         `list[dict]`: rows in the LCR JSONL format with ``is_natural`` false.
@@ -434,7 +515,7 @@ def generate_consistent_rows(
     _check_bounds(min_documents, max_documents, 2)
     return [
         _generate(_LEVEL_CODES[index % len(_LEVEL_CODES)], index, seed, conflicting=False, min_documents=min_documents,
-                  max_documents=max_documents)
+                  max_documents=max_documents, dense=dense)
         for index in range(n)
     ]
 

@@ -10,7 +10,9 @@ Each file holds one group of tables as a JSON object from table name to table:
 - ``asides.json``: the parts of composed asides (see :mod:`lcr_hub.data.generator.text`);
 - ``frames.json``: the sentence frames of each level, asides, comments and reactions;
 - ``topics_l1.json`` ... ``topics_l4.json``: each level's topics (and the L4 subjects' shorter
-  later mentions).
+  later mentions);
+- ``facts.json``: facts about a row's subject with values of every type (dates, quantities,
+  names, claims without a value), for dense passages (:mod:`lcr_hub.data.generator.facts`).
 
 JSON lists are read back as tuples (the generator fills the placeholders of a topic's tuples and
 relies on tables being immutable sequences). The order of every list matters: seeded draws pick
@@ -38,7 +40,7 @@ from typing import Any
 #: The table files in ``tables/``, without their ``.json``.
 TABLE_GROUPS: tuple[str, ...] = (
     "names", "sources", "wording", "context", "asides", "frames",
-    "topics_l1", "topics_l2", "topics_l3", "topics_l4",
+    "topics_l1", "topics_l2", "topics_l3", "topics_l4", "facts",
 )
 
 
@@ -159,3 +161,9 @@ _L4_TOPICS: tuple[dict[str, Any], ...] = _topics_l4["L4_TOPICS"]
 #: Wildlife Trust"), used in a share of the claims on both sides of a conflict: documents that
 #: agree name their subject in different ways, and a shorter name is no conflict.
 _L4_SHORT_SUBJECTS: dict[str, tuple[str, ...]] = _topics_l4["L4_SHORT_SUBJECTS"]
+
+#: Facts about a row's subject for dense passages: each group is one fact in several wordings
+#: (``frames``) with its value type ``v`` (``date``, a quantity family, ``person``, ``org``,
+#: ``place`` or ``none``), and optionally ``cats`` (the topic categories it fits), ``noun``
+#: (counts) and a range ``lo``/``hi`` (quantities).
+_FACT_GROUPS: tuple[dict[str, Any], ...] = load_tables("facts")["FACT_GROUPS"]
