@@ -34,7 +34,7 @@ from .base import _Level
 from .dates import _Date, _TemporalLevel
 from .quantities import _STYLES, _Quantity, _render_quantity
 from .tables import _FACT_GROUPS, _HONORIFICS, _ORG_KINDS, _WEEKDAYS, DRUG_NAMES, FIRST_NAMES, LAST_NAMES, PLACES
-from .text import _fill, _is_int, _log_uniform, _round_sig, _title
+from .text import _fill, _log_uniform, _round_sig, _title
 
 __all__ = ["Fact", "fact_sheet"]
 
@@ -88,11 +88,8 @@ def _quantity_text(group: Mapping[str, Any], currency: tuple[str, str], rng: ran
         value = float(round(_round_sig(x, rng.choice((2, 3)))))
     topic = {"noun": group.get("noun", "")}
     texts = [_render_quantity(_Quantity(value, family, style), topic, currency) for style in _STYLES[family]]
-    usable = [t for t in texts if t is not None]
-    if not usable:  # every family renders at least one style for a whole number
-        value = float(round(value)) if _is_int(round(value)) else value
-        usable = [f"{value:g}"]
-    return rng.choice(usable)
+    # The first style of every family in facts.json ("abbr", "comma", "sym", "word") renders any value.
+    return rng.choice([t for t in texts if t is not None])
 
 
 def _value_slots(group: Mapping[str, Any], level: str, gold: Any, currency: tuple[str, str],
