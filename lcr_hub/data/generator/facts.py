@@ -33,8 +33,8 @@ from typing import Any
 from .base import _Level
 from .dates import _Date, _TemporalLevel
 from .quantities import _STYLES, _Quantity, _render_quantity
-from .tables import _FACT_GROUPS, _HONORIFICS, _ORG_KINDS, _WEEKDAYS, DRUG_NAMES, FIRST_NAMES, LAST_NAMES, PLACES
-from .text import _fill, _log_uniform, _round_sig, _title
+from .tables import _FACT_GROUPS, _HONORIFICS, _ORG_KINDS, _WEEKDAYS, FIRST_NAMES, LAST_NAMES, PLACES
+from .text import _fill, _log_uniform, _round_sig
 
 __all__ = ["Fact", "fact_sheet"]
 
@@ -47,6 +47,8 @@ _SAME_TYPES: dict[str, frozenset[str]] = {
 }
 #: Offsets (in years) of the other dates of an L1 row from its asked year.
 _YEAR_OFFSETS = (1, 2, 3, 4, 5, 7, 9, 12, 15, 20, 25, 30, 40, 55)
+#: Renders the dates of date facts (as the asked dates are rendered).
+_DATES = _TemporalLevel()
 #: Share of rows in which one fact's value differs between the documents that tell it.
 _SIDE_DISAGREEMENT_SHARE = 0.25
 
@@ -96,7 +98,7 @@ def _value_slots(group: Mapping[str, Any], level: str, gold: Any, currency: tupl
                  rng: random.Random) -> dict[str, str]:
     kind = group["v"]
     if kind == "date":
-        mention = _TemporalLevel().gold_mention({}, _date_value(level, gold, rng))
+        mention = _DATES.gold_mention({}, _date_value(level, gold, rng))
         return {"v": mention.slots["v"], "in_v": mention.slots["in_v"]}
     if kind == "person":
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
@@ -115,18 +117,6 @@ def _value_slots(group: Mapping[str, Any], level: str, gold: Any, currency: tupl
 def _fits(group: Mapping[str, Any], category: str | None) -> bool:
     cats = group.get("cats")
     return cats is None or (category is not None and category in cats)
-
-
-def _sibling_names(names: Mapping[str, str], rng: random.Random) -> dict[str, str]:
-    """The row's names with every one that may name its subject replaced by another."""
-    return {
-        **names,
-        "P": names["P2"],
-        "A": rng.choice([p for p in PLACES if p != names["A"]]),
-        "N": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-        "T": _title(rng),
-        "D": rng.choice([d for d in DRUG_NAMES if d != names["D"]]),
-    }
 
 
 def fact_sheet(
@@ -166,7 +156,7 @@ def fact_sheet(
     chosen += rng.sample(other_groups, min(len(other_groups), rng.randint(1, 3)))
     subject = topic["s"]
     slots_base = {"s": subject, "p": names["P"], "q": names["P2"]}
-    currency = topic.get("currency") or ("£", "pounds")
+    currency = topic["currency"]
 
     def frames_fact(key: int, group: Mapping[str, Any], values: Mapping[str, str]) -> Fact | None:
         slots = {**slots_base, **values}

@@ -14,7 +14,7 @@ from ...constants import CONFLICT_LEVELS, MAX_DOCUMENTS
 from ..twins import make_consistent_twin
 from .base import _Mention
 from .dates import _Date
-from .facts import Fact, _sibling_names, fact_sheet
+from .facts import Fact, fact_sheet
 from .levels import _LEVEL_MODELS
 from .tables import (
     _ASIDE_FRAMES,
@@ -97,6 +97,18 @@ def _row_names(rng: random.Random) -> dict[str, str]:
         "O": f"{org_base} {org_suffix}",
         "D": rng.choice(DRUG_NAMES),
         "A": rng.choice(PLACES),
+    }
+
+
+def _sibling_names(names: Mapping[str, str], rng: random.Random) -> dict[str, str]:
+    """The row's names with every one that may name its subject replaced by another."""
+    return {
+        **names,
+        "P": names["P2"],
+        "A": rng.choice([p for p in PLACES if p != names["A"]]),
+        "N": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        "T": _title(rng),
+        "D": rng.choice([d for d in DRUG_NAMES if d != names["D"]]),
     }
 
 
