@@ -234,7 +234,9 @@ def _move_in(staging: Path, output: Path, backup: Path | None) -> bool:
         os.rename(staging, output)
         return True
     except OSError as error:
-        if error.errno in (errno.ENOTEMPTY, errno.EEXIST) and output.exists():
+        # The destination held another writer's folder when the rename ran. Whether it is still
+        # there does not matter (a third writer may have moved it aside since): try again.
+        if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
             return False
         if backup is not None and not output.exists():
             os.rename(backup, output)
