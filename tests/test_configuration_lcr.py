@@ -41,6 +41,9 @@ def test_missing_required_key_is_named(tmp_path):
         ({"threshold": 1.5}, "threshold"),
         ({"calibration_temperature": 0.0}, "calibration_temperature"),
         ({"layer_index": -1}, "layer_index"),
+        ({"document_attention": "pointer"}, "document_attention must be one of"),
+        ({"document_attention": "query", "pooling": "documents"}, "input_mode='windows'"),
+        ({"document_attention": "query", "input_mode": "windows"}, "pooling='documents'"),
     ],
 )
 def test_detector_config_validation(kwargs, match):

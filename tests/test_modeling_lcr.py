@@ -252,6 +252,40 @@ def test_windowed_detector_mixes_within_windows_and_pools_documents_over_all_win
     torch.testing.assert_close(last_doc.logits[1], out.logits[1])
 
 
+def test_query_attention_scores_document_tokens_against_the_query():
+    torch.manual_seed(0)
+    shape = dict(hidden_size=8, intermediate_size=4, attention_hidden_size=4, pooling="documents", input_mode="windows")
+    query_model = LCRDetector(LCRDetectorConfig(document_attention="query", **shape)).eval()
+    tokens_model = LCRDetector(LCRDetectorConfig(**shape)).eval()
+    with torch.no_grad():  # weights large enough for the query term to matter
+        for p in query_model.parameters():
+            p.normal_(0, 1)
+    q = -2  # QUERY_TOKEN_INDEX
+    x = torch.randn(1, 2, 5, 8)
+    mask = torch.ones(1, 2, 5)
+    documents = torch.tensor([[[-1, q, -1, 0, 0], [-1, q, -1, 1, 1]]])
+    other_query = x.clone()
+    other_query[0, :, 1] = torch.randn(2, 8)
+    with torch.no_grad():
+        out = query_model(x, attention_mask=mask, document_mask=documents)
+        changed = query_model(other_query, attention_mask=mask, document_mask=documents)
+        plain = tokens_model(x, attention_mask=mask, document_mask=documents)
+        plain_changed = tokens_model(other_query, attention_mask=mask, document_mask=documents)
+        flat, flat_mask, flat_docs = x.reshape(1, 10, 8), mask.reshape(1, 10), documents.reshape(1, 10)
+        scores = query_model._query_scores(flat, flat_mask, flat_docs)
+    # Hand computation: keys . projected mean of the two windows' query states / sqrt(4).
+    pooled = x[0, :, 1].mean(0)
+    keys = query_model.key_projection(flat[0])
+    expected = keys @ query_model.query_projection(pooled) / 2.0
+    torch.testing.assert_close(scores[0], expected)
+    # Another question moves the query model's attention (and its logit); without mixing
+    # layers, the token model never reads the query's states.
+    assert not torch.allclose(changed.logits, out.logits)
+    torch.testing.assert_close(plain_changed.logits, plain.logits)
+    assert set(query_model.state_dict()) - set(tokens_model.state_dict()) == {
+        "query_projection.weight", "query_projection.bias", "key_projection.weight"}
+
+
 def test_windowed_input_equals_the_joint_input_of_one_window():
     model = _windowed_detector()
     x, mask = torch.randn(1, 5, 8), torch.ones(1, 5)

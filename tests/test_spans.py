@@ -69,4 +69,25 @@ def test_training_with_answer_flags_adds_the_span_loss(encoder):
     flat = documents.reshape(2, -1).masked_fill(attention.reshape(2, -1) <= 0, -1)
     expected = span_loss(scores, flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
     assert with_spans[0] - plain[0] == pytest.approx(SPAN_LOSS_WEIGHT * float(expected), rel=1e-4)
-    assert not model.doc_attention._forward_hooks  # the hook is removed after training
+    assert not model.doc_scores._forward_hooks  # the hook is removed after training
+
+
+def test_the_span_loss_trains_the_query_attention_too(encoder):
+    torch.manual_seed(0)
+    windowing = Windowing(overlap=16)
+    features, flags = _flagged_text(encoder, ROWS, windowing)
+    config = LCRDetectorConfig(hidden_size=384, intermediate_size=4, pooling="documents", input_mode="windows",
+                               document_attention="query", layer_index=3)
+    model = LCRDetector(config)
+    common = dict(epochs=1, batch_size=2, learning_rate=0.0, seed=0, progress=False)
+    plain = train_head(model, features, [1, 0], **common)
+    with_spans = train_head(model, features, [1, 0], answer_flags=flags, **common)
+    x, attention, documents = features.batch(3, [0, 1])
+    x, mask, documents = x.reshape(2, -1, 384), attention.reshape(2, -1), documents.reshape(2, -1)
+    scores = model.doc_attention(x).squeeze(-1) + model._query_scores(x, mask, documents)
+    flat = documents.masked_fill(mask <= 0, -1)
+    expected = span_loss(scores, flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
+    assert with_spans[0] - plain[0] == pytest.approx(SPAN_LOSS_WEIGHT * float(expected), rel=1e-4)
+    # The query term is part of what the loss sees: without it the loss differs.
+    without = span_loss(model.doc_attention(x).squeeze(-1), flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
+    assert float(without) != pytest.approx(float(expected), rel=1e-4)

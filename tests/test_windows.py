@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from lcr_hub.constants import QUERY_TOKEN_INDEX
 from lcr_hub.data import format_example
 from lcr_hub.data.windows import Windowing, group_windows, tokenize_windows
 from lcr_hub.errors import DataError
@@ -36,9 +37,20 @@ def test_every_document_gets_its_own_window_with_the_query(tokenizer):
     batch = tokenize_windows(tokenizer, [format_example("When did it open?", documents, " [SEP] ")], max_length=512)
     assert batch["input_ids"].shape[0] == 8
     for k in range(8):
-        assert set(batch["document_mask"][k].unique().tolist()) == {-1, k}
+        assert set(batch["document_mask"][k].unique().tolist()) == {QUERY_TOKEN_INDEX, -1, k}
         text = tokenizer.decode(batch["input_ids"][k], skip_special_tokens=True)
         assert text.startswith("when did it open?") and str(1900 + k) in text
+
+
+def test_the_query_tokens_of_every_window_are_marked(tokenizer):
+    example = format_example("When was the mill rebuilt?", ["A short one.", LONG], " [SEP] ")
+    batch = tokenize_windows(tokenizer, [example], max_length=64, windowing=Windowing(overlap=16))
+    query = tokenizer("When was the mill rebuilt?", add_special_tokens=False)["input_ids"]
+    for window in range(batch["input_ids"].shape[0]):
+        marked = batch["document_mask"][window] == QUERY_TOKEN_INDEX
+        assert batch["input_ids"][window][marked].tolist() == query  # the query's tokens, no [CLS] or [SEP]
+        # Overlap tokens an earlier window holds stay -1: they are document text, not the query.
+        assert not (marked & (batch["token_type_ids"][window] == 1)).any()
 
 
 def test_the_cap_is_counted_never_silent(tokenizer):

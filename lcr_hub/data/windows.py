@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ..constants import DEFAULT_WINDOW_OVERLAP
+from ..constants import DEFAULT_WINDOW_OVERLAP, QUERY_TOKEN_INDEX
 from ..errors import DataError
 from .formatting import FormattedExample
 
@@ -83,8 +83,9 @@ def tokenize_windows(
     Returns:
         `dict[str, torch.Tensor]`: per window (``W`` of them, rows in order, each row's
         documents in order), ``input_ids``, ``attention_mask``, ``token_type_ids`` and
-        ``document_mask`` (the document's index in its row for the document's tokens, -1
-        for the query, special tokens, padding and tokens an earlier window holds), all
+        ``document_mask`` (the document's index in its row for the document's tokens,
+        ``QUERY_TOKEN_INDEX`` (-2) for the query's, -1 for special tokens, padding and tokens
+        an earlier window holds), all
         ``(W, length)``; ``offset_mapping`` ``(W, length, 2)``, each token's character span
         in its text (the query or the document); ``window_example`` ``(W,)``, the row of each window; and per row,
         ``windows_cut`` and ``documents_cut`` ``(len(examples),)``: the windows and the whole
@@ -102,7 +103,7 @@ def tokenize_windows(
         >>> example = format_example("When?", ["Built in 1923.", "It opened in 1924."], " [SEP] ")
         >>> batch = tokenize_windows(tokenizer, [example], max_length=16)
         >>> batch["window_example"].tolist(), batch["document_mask"][1].tolist()
-        ([0, 0], [-1, -1, -1, -1, 1, 1, 1, 1, 1, -1])
+        ([0, 0], [-1, -2, -2, -1, 1, 1, 1, 1, 1, -1])
     """
     if not getattr(tokenizer, "is_fast", False):
         raise DataError(f"{type(tokenizer).__name__} is not a fast tokenizer; windows need token offsets.")
@@ -136,9 +137,11 @@ def tokenize_windows(
     covered_until: dict[int, int] = {}
     for window, pair in enumerate(pair_of_window):
         example_index, doc_index = owners[pair]
+        sequence_ids = encoded.sequence_ids(window)
+        document_mask[window][torch.tensor([s == 0 for s in sequence_ids], dtype=torch.bool)] = QUERY_TOKEN_INDEX
         if doc_index < 0:
             continue
-        in_document = torch.tensor([s == 1 for s in encoded.sequence_ids(window)], dtype=torch.bool)
+        in_document = torch.tensor([s == 1 for s in sequence_ids], dtype=torch.bool)
         in_document &= attention[window] > 0
         starts, ends = offsets[window, :, 0], offsets[window, :, 1]
         fresh = in_document & (starts >= covered_until.get(pair, 0))

@@ -106,8 +106,8 @@ def span_loss(scores: torch.Tensor, document_mask: torch.Tensor, flags: torch.Te
     """Mean over documents of ``-log`` (the attention mass a document puts on its answer tokens).
 
     Args:
-        scores: ``(batch, seq)`` the detector's attention scores (``doc_attention``'s output).
-        document_mask: ``(batch, seq)`` document index per token, -1 elsewhere.
+        scores: ``(batch, seq)`` the detector's attention scores (``doc_scores``' output).
+        document_mask: ``(batch, seq)`` document index per token, negative elsewhere.
         flags: ``(batch, seq)`` bool, the answer tokens (:func:`answer_token_flags`, collated).
 
     Returns:
