@@ -22,6 +22,7 @@ from lcr_hub.training import (
     train_detector,
     train_head,
 )
+from lcr_hub.training.commands import COMMANDS, build_parser, run_from_args
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -166,6 +167,35 @@ def test_failed_run_leaves_no_partial_folder(tmp_path, write_jsonl):
         train_detector(TrainingRun(data=[str(bad)], output=str(tmp_path / "out"), progress=False))
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("options, message", [
+    (["--mixing-layers", "9"], r"--mixing-layers 9: the encoder has \d block\(s\)"),
+    (["--mixing-layers", "1", "--pooling", "mean"], "document pooling on the embedded encoder only"),
+    (["--document-attention", "query", "--pooling", "mean"], "document_attention='query' scores"),
+])
+def test_bad_detector_options_fail_before_encoding_and_write_nothing(options, message, tiny_training_data, tmp_path):
+    args = build_parser(COMMANDS["detector"]).parse_args(
+        ["--data", str(tiny_training_data), "--output", str(tmp_path / "out"), "--no-progress", *options])
+    run = run_from_args(args)
+    with pytest.raises(ConfigError, match=message):
+        train_detector(run)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_query_attention_detector_trains_from_the_command_line(tiny_training_data, tmp_path):
+    args = build_parser(COMMANDS["detector"]).parse_args(
+        ["--data", str(tiny_training_data), "--output", str(tmp_path / "q"), "--no-progress", "--epochs", "1",
+         "--validation-fraction", "0.25", "--document-attention", "query", "--mixing-layers", "0"])
+    run = run_from_args(args)
+    assert (run.document_attention, run.mixing_layers) == ("query", 0)
+    metadata = train_detector(run)
+    model = LCRDetector.from_pretrained(tmp_path / "q")
+    assert (model.config.document_attention, model.config.mixing_layers) == ("query", 0)
+    assert len(model.mixer) == 0 and model.query_projection.out_features == model.key_projection.out_features
+    assert metadata["config"]["document_attention"] == "query"
 
 
 @pytest.mark.slow

@@ -17,8 +17,8 @@ from ..errors import LCRHubError
 from .runs import TrainingRun
 
 #: ``TrainingRun`` fields filled from the optional arguments some commands add.
-OPTIONAL_RUN_FIELDS = ("init_from", "base", "base_revision", "dtype", "pooling", "max_steps", "warmup_steps", "save_every",
-                       "state_dir", "resume", "device_map", "on_duplicate")
+OPTIONAL_RUN_FIELDS = ("init_from", "base", "base_revision", "dtype", "pooling", "document_attention", "mixing_layers",
+                       "max_steps", "warmup_steps", "save_every", "state_dir", "resume", "device_map", "on_duplicate")
 PROGRAM = "python -m lcr_hub.training"
 
 
@@ -173,6 +173,12 @@ def build_parser(command: TrainingCommand, prog: str | None = None) -> argparse.
         add_base_arguments(parser)
         parser.add_argument("--pooling", choices=("mean", "documents"), default=None,
                             help="Detector pooling (default: documents on the embedded encoder, mean on --base).")
+        parser.add_argument("--document-attention", choices=("tokens", "query"), default="tokens",
+                            help="How document pooling scores a token: on its own state (default), or also "
+                                 "against the query's tokens (windowed input: the embedded encoder).")
+        parser.add_argument("--mixing-layers", type=int, default=None, metavar="N",
+                            help="Trainable blocks before document pooling on the embedded encoder, initialised "
+                                 "from its blocks after --layer-index (default 1).")
     if command.refinement:
         add_base_arguments(parser, required=True)
         parser.add_argument("--max-steps", type=int, default=None, help="Optimiser steps (default: --epochs, 3, passes).")

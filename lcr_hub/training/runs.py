@@ -84,6 +84,11 @@ class TrainingRun:
         dtype: The causal LM's dtype (``float32``, ``float16``, ``bfloat16``).
         pooling: Detector pooling (default ``documents`` on the embedded encoder, ``mean``
             on a causal LM, as the spec says).
+        document_attention: The detector config's ``document_attention`` (``"tokens"`` or
+            ``"query"``; documents pooling on the embedded encoder).
+        mixing_layers: Trainable blocks of a detector on the embedded encoder (default
+            :data:`~lcr_hub.training.heads.DETECTOR_MIXING_LAYERS`), initialised from the
+            encoder's blocks after ``layer_index``.
         device_map: Accelerate placement of the causal LM in one process (e.g. ``"auto"``
             to spread a large base over the GPUs).
         init_from: A checkpoint folder of the same shape whose weights the model starts
@@ -109,6 +114,8 @@ class TrainingRun:
     base_revision: str | None = None
     dtype: str | None = None
     pooling: str | None = None
+    document_attention: str = "tokens"
+    mixing_layers: int | None = None
     device_map: str | None = None
     on_duplicate: str = ON_DUPLICATE_ERROR
     init_from: str | None = None
@@ -243,24 +250,34 @@ def train_detector(run: TrainingRun) -> dict:
     prepared = _prepare(run)
     train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
     pooling = run.pooling or ("documents" if run.base is None else "mean")
-    encode = {"mean_only": pooling == "mean"}
-    # Kept in bfloat16: long rows' states are large (each batch is read back as float32).
-    train_features = prepared.encode(train_set, "Encoding train", run, dtype=torch.bfloat16, **encode)
     text_config = prepared.encoder.model.config.get_text_config()
-    mixing = DETECTOR_MIXING_LAYERS if run.base is None and pooling == "documents" else 0
+    mixing = 0
+    if run.base is None and pooling == "documents":
+        mixing = DETECTOR_MIXING_LAYERS if run.mixing_layers is None else run.mixing_layers
+        free = text_config.num_hidden_layers - prepared.layer
+        if not 0 <= mixing <= free:
+            raise ConfigError(f"--mixing-layers {mixing}: the encoder has {free} block(s) after --layer-index "
+                              f"{prepared.layer} to initialise them from. Fix: pass 0..{free}.")
+    elif run.mixing_layers:
+        raise ConfigError("--mixing-layers applies to document pooling on the embedded encoder only; "
+                          "drop it for --base or --pooling mean.")
     mixer_shape = dict(num_attention_heads=text_config.num_attention_heads,
                        mixing_intermediate_size=text_config.intermediate_size,
                        layer_norm_eps=text_config.layer_norm_eps) if mixing else {}
     config = LCRDetectorConfig(
         hidden_size=text_config.hidden_size,
         pooling=pooling,
+        document_attention=run.document_attention,
         mixing_layers=mixing,
         **mixer_shape,
         layer_index=prepared.layer,
         base_model_name_or_path=prepared.encoder.name_or_path,
         base_model_revision=prepared.encoder.revision,
         **prepared.input,
-    )
+    )  # built before encoding, so that a bad option fails at once
+    encode = {"mean_only": pooling == "mean"}
+    # Kept in bfloat16: long rows' states are large (each batch is read back as float32).
+    train_features = prepared.encode(train_set, "Encoding train", run, dtype=torch.bfloat16, **encode)
     if mixing:
         hyper = {"epochs": run.epochs or 4, "batch_size": run.batch_size, "learning_rate": run.learning_rate or 1e-3,
                  "mixer_learning_rate": DETECTOR_MIXER_LEARNING_RATE, "weight_decay": 0.01, "optimizer": "AdamW + OneCycleLR",
