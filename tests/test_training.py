@@ -209,3 +209,21 @@ def test_init_from_starts_from_another_checkpoint_and_records_it(tiny_detector, 
     assert metadata["config"]["input_mode"] == "windows"
     with pytest.raises(ConfigError, match="init-from"):  # a detector's weights do not fit a classifier
         train_embedded_classifier(TrainingRun(**{**run.__dict__, "output": str(tmp_path / "d")}))
+
+
+@pytest.mark.slow
+def test_compare_detector_heads_trains_each_variant_on_one_encoding(tiny_training_data, tmp_path):
+    out = tmp_path / "heads.json"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "compare_detector_heads.py"), "--train", str(tiny_training_data),
+         "--validation", str(tiny_training_data), "--variant", "tokens:0", "query:1", "--epochs", "1",
+         "--output", str(out)],
+        capture_output=True, text=True, timeout=300, env=script_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    variants = json.loads(out.read_text())["variants"]
+    assert [(v["document_attention"], v["mixing_layers"]) for v in variants] == [("tokens", 0), ("query", 1)]
+    for v in variants:  # every document of the fixture states its answer, so every one has a mass
+        assert len(v["loss_history"]) == 1 and 0.0 < v["answer_attention_mass"] <= 1.0
+        assert set(v["per_level_accuracy"]) == {"L1", "L2", "L3", "L4"}
+    assert "query:1" in result.stdout and "answer mass" in result.stdout
