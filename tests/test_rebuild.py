@@ -131,7 +131,7 @@ def test_calibrate_appends_its_step(tiny_release, tmp_path):
 
 def test_a_release_without_recorded_steps_says_how_to_retrain(tmp_path):
     with pytest.raises(RebuildError, match="released before steps were recorded.*Retrain with the card's command"):
-        rebuild_variant("detector/minilm", tmp_path / "out")  # detector-minilm-v11 keeps v10's metadata
+        rebuild_variant("detector/minilm", tmp_path / "out")  # detector-minilm-v12 keeps v10's metadata
     assert not (tmp_path / "out").exists()
 
 

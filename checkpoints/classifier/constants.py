@@ -109,6 +109,10 @@ INPUT_MODE_WINDOWS = "windows"
 INPUT_MODES: tuple[str, ...] = (INPUT_MODE_JOINT, INPUT_MODE_WINDOWS)
 # Tokens shared by two consecutive windows of one long document (the config's window_overlap).
 DEFAULT_WINDOW_OVERLAP = 64
+# A document_mask holds each document token's document index (0, 1, ...) and -1 for separators,
+# special tokens, padding and the tokens an earlier window holds. In windows, the query's own
+# tokens hold QUERY_TOKEN_INDEX instead, so that a head can read the question apart.
+QUERY_TOKEN_INDEX = -2
 
 # Environment variable naming the folder that holds the embedded checkpoints.
 CHECKPOINTS_ENV = "LCR_HUB_CHECKPOINTS"

@@ -17,13 +17,19 @@ from typing import Any
 from transformers import PreTrainedConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
-    from lcr_hub.constants import CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODES
+    from lcr_hub.constants import (
+        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODES,
+    )
     from lcr_hub.errors import ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
-    from .constants import CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODES  # type: ignore[no-redef]
+    from .constants import (  # type: ignore[no-redef]
+        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODES,
+    )
     from .errors import ConfigError  # type: ignore[no-redef]
 
 _DETECTOR_POOLINGS: tuple[str, ...] = ("mean", "documents")
+# How the detector's document attention scores a token: on its own state, or also against the query's.
+_DOCUMENT_ATTENTIONS: tuple[str, ...] = ("tokens", "query")
 _CLASSIFIER_POOLINGS: tuple[str, ...] = ("attention", "mean", "cls")
 # The classifier's labels, fixed by the LCR taxonomy (config.json: {"0": "L1_temporal", ...}).
 _ID2LABEL: dict[int, str] = {level.id: level.label for level in CONFLICT_LEVELS}
@@ -93,6 +99,11 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         pooling: ``"mean"`` (masked mean over the prompt, the paper's design) or
             ``"documents"`` (each document pooled on its own with a learned attention, then
             compared pairwise; the strongest disagreement gives the logit).
+        document_attention: How ``pooling="documents"`` scores each token of a document:
+            ``"tokens"`` (default; an MLP on the token's own state) or ``"query"`` (that MLP
+            plus a bilinear score of the token against the mean state of the query's tokens,
+            so that the attention points at the tokens that answer the question; needs
+            ``input_mode="windows"``, which marks the query's tokens).
         calibration_temperature: Probability = sigmoid(logit / calibration_temperature); fitted by calibration.
         threshold: A conflict is detected when the probability is >= threshold.
         layer_index: Index into ``outputs.hidden_states`` of the base model.
@@ -128,6 +139,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         mixing_intermediate_size: int = 1536,
         layer_norm_eps: float = 1e-12,
         pooling: str = "mean",
+        document_attention: str = "tokens",
         calibration_temperature: float = 1.0,
         threshold: float = 0.6,
         layer_index: int = 16,
@@ -141,6 +153,17 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         if pooling not in _DETECTOR_POOLINGS:
             raise ConfigError(
                 f"LCRDetectorConfig.pooling must be one of {list(_DETECTOR_POOLINGS)}, got {pooling!r}."
+            )
+        if document_attention not in _DOCUMENT_ATTENTIONS:
+            raise ConfigError(
+                f"LCRDetectorConfig.document_attention must be one of {list(_DOCUMENT_ATTENTIONS)}, "
+                f"got {document_attention!r}."
+            )
+        if document_attention == "query" and (pooling != "documents" or input_mode != INPUT_MODE_WINDOWS):
+            raise ConfigError(
+                "LCRDetectorConfig.document_attention='query' scores document tokens against the query's tokens, "
+                f"which only pooling='documents' with input_mode='windows' has; got pooling={pooling!r}, "
+                f"input_mode={input_mode!r}. Fix: use document_attention='tokens' for this detector."
             )
         if not isinstance(mixing_layers, int) or mixing_layers < 0:
             raise ConfigError(f"LCRDetectorConfig.mixing_layers must be an int >= 0, got {mixing_layers!r}.")
@@ -161,6 +184,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         self.mixing_intermediate_size = mixing_intermediate_size
         self.layer_norm_eps = layer_norm_eps
         self.pooling = pooling
+        self.document_attention = document_attention
         self.calibration_temperature = float(calibration_temperature)
         self.threshold = float(threshold)
         self.layer_index = layer_index

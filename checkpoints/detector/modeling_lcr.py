@@ -24,10 +24,10 @@ from transformers.utils import ModelOutput
 from .configuration_lcr import LCRClassifierConfig, LCRDetectorConfig, LCRRefinementConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
-    from lcr_hub.constants import WEIGHTS_NAME
+    from lcr_hub.constants import QUERY_TOKEN_INDEX, WEIGHTS_NAME
     from lcr_hub.errors import CheckpointError, ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
-    from .constants import WEIGHTS_NAME  # type: ignore[no-redef]
+    from .constants import QUERY_TOKEN_INDEX, WEIGHTS_NAME  # type: ignore[no-redef]
     from .errors import CheckpointError, ConfigError  # type: ignore[no-redef]
 
 #: Padded tokens per pass of the detector's mixing layers over windows.
@@ -212,7 +212,9 @@ class LCRDetector(_LCRPreTrainedModel):
     pair of documents (``[|a - b|, a * b]`` -> ``fc1`` -> ReLU -> ``fc2``) and takes the
     strongest disagreement (max over pairs) as the logit. The attention scorer is a small MLP
     (``Linear -> tanh -> Linear``): a single linear scorer can stall on a plateau in training
-    (docs/history-code-notes.md).
+    (docs/history-code-notes.md). With ``document_attention="query"`` each token's score also
+    gets ``key_projection(token) . query_projection(query) / sqrt(width)``, the query being the
+    mean state of the row's query tokens: in a passage with five dates, the question says which.
 
     Example:
         >>> import torch
@@ -233,6 +235,11 @@ class LCRDetector(_LCRPreTrainedModel):
             self.doc_attention = nn.Sequential(
                 nn.Linear(hidden, config.attention_hidden_size), nn.Tanh(), nn.Linear(config.attention_hidden_size, 1)
             )
+            if config.document_attention == "query":
+                self.query_projection = nn.Linear(hidden, config.attention_hidden_size)
+                self.key_projection = nn.Linear(hidden, config.attention_hidden_size, bias=False)
+            # The final score of every token (a hook point, e.g. for the training's span loss); no weights.
+            self.doc_scores = nn.Identity()
             self.doc_norm = nn.LayerNorm(hidden)
             self.fc1 = nn.Linear(2 * hidden, config.intermediate_size)
         else:
@@ -337,6 +344,9 @@ class LCRDetector(_LCRPreTrainedModel):
         member = (document_mask.unsqueeze(1) == doc_ids.view(1, -1, 1)) & (mask.unsqueeze(1) > 0)
         valid_doc = member.any(-1)  # (batch, docs)
         scores = self.doc_attention(hidden_states).squeeze(-1)  # (batch, seq)
+        if self.config.document_attention == "query":
+            scores = scores + self._query_scores(hidden_states, mask, document_mask)
+        scores = self.doc_scores(scores)
         scores = scores.unsqueeze(1).expand(-1, num_docs, -1)
         scores = scores.masked_fill(~member, torch.finfo(scores.dtype).min)
         weights = torch.softmax(scores, dim=-1) * member.to(scores.dtype)
@@ -351,6 +361,17 @@ class LCRDetector(_LCRPreTrainedModel):
         valid[:, -1] = valid_doc.sum(-1) < 2
         # Last column: the self-pair that stands in for examples with fewer than two documents.
         return pair_logits.masked_fill(~valid, torch.finfo(pair_logits.dtype).min)
+
+    def _query_scores(
+        self, hidden_states: torch.Tensor, mask: torch.Tensor, document_mask: torch.Tensor
+    ) -> torch.Tensor:
+        """``(batch, seq)`` bilinear score of each token against the mean state of its row's query
+        tokens (every window's: each reads the query beside another part of the documents)."""
+        query = ((document_mask == QUERY_TOKEN_INDEX) & (mask > 0)).to(hidden_states.dtype).unsqueeze(-1)
+        summed = (hidden_states * query).sum(1, dtype=torch.float32)  # float32: long rows can overflow float16
+        pooled = (summed / query.float().sum(1).clamp(min=1)).to(hidden_states.dtype)
+        keys = self.key_projection(hidden_states)  # (batch, seq, attention_hidden)
+        return torch.einsum("bsa,ba->bs", keys, self.query_projection(pooled)) / keys.shape[-1] ** 0.5
 
     def detect(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Boolean decision per example: probability >= the config's threshold."""
