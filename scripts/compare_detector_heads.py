@@ -39,8 +39,8 @@ from lcr_hub.data.windows import Windowing  # noqa: E402
 from lcr_hub.encoding import EncodedRows, encode_rows, load_encoder  # noqa: E402
 from lcr_hub.encoding.batches import predict_head  # noqa: E402
 from lcr_hub.evaluation.metrics import detector_metrics  # noqa: E402
-from lcr_hub.models import LCRDetector, LCRDetectorConfig  # noqa: E402
-from lcr_hub.training import copy_bert_layer, document_pair_targets, train_head  # noqa: E402
+from lcr_hub.models import LCRDetector  # noqa: E402
+from lcr_hub.training import document_pair_targets, new_detector, train_head  # noqa: E402
 from lcr_hub.training.heads import DETECTOR_MIXER_LEARNING_RATE  # noqa: E402
 from lcr_hub.training.spans import answer_token_flags, collate_flags  # noqa: E402
 
@@ -115,26 +115,18 @@ def main() -> None:
     print(f"encoded {len(train)} training and {len(validation)} validation examples in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
 
-    text_config = encoder.model.config.get_text_config()
     results = []
     for attention, mixing in variants:
-        mixer_shape = dict(num_attention_heads=text_config.num_attention_heads,
-                           mixing_intermediate_size=text_config.intermediate_size,
-                           layer_norm_eps=text_config.layer_norm_eps) if mixing else {}
-        config = LCRDetectorConfig(hidden_size=text_config.hidden_size, pooling="documents",
-                                   document_attention=attention, mixing_layers=mixing, layer_index=layer,
-                                   input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP, **mixer_shape)
         torch.manual_seed(args.seed)
-        model = LCRDetector(config)
-        for i, block in enumerate(model.mixer):
-            copy_bert_layer(block, encoder.model.encoder.layer[layer + i])
+        model = new_detector(encoder.model, layer, mixing, pooling="documents", document_attention=attention,
+                             input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP)
         started = time.perf_counter()
         history = train_head(model, train_features, [row["label"] for row in train], epochs=args.epochs,
                              batch_size=args.batch_size, learning_rate=args.learning_rate,
                              mixer_learning_rate=DETECTOR_MIXER_LEARNING_RATE, weight_decay=0.01, seed=args.seed,
                              pair_targets=pair_targets, answer_flags=train_flags)
         metrics = detector_metrics([row["label"] for row in validation], predict_head(model, validation_features),
-                                   [row["conflict_level"] for row in validation], config.threshold)
+                                   [row["conflict_level"] for row in validation], model.config.threshold)
         result = {"document_attention": attention, "mixing_layers": mixing, "loss_history": history,
                   "seconds": round(time.perf_counter() - started, 1), "accuracy": metrics["accuracy"],
                   "auroc": metrics["auroc"], "per_level_accuracy": {k: v["accuracy"] for k, v in metrics["per_level"].items()},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from ..encoding.batches import EncodedRows, length_sorted_batches
 from ..errors import ConfigError
+from ..models.configuration_lcr import LCRDetectorConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
 from .spans import collate_flags, span_loss
 
@@ -114,6 +115,39 @@ def copy_bert_layer(target: LCRMixingLayer, block: nn.Module) -> None:
                 f"block with '{source_name}' of shape {tuple(mine.weight.shape)}. Use mixing_layers=0 for this base."
             )
         mine.load_state_dict(source.state_dict())
+
+
+def new_detector(base: nn.Module, layer_index: int, mixing_layers: int, **config: Any) -> LCRDetector:
+    """A freshly initialised detector sized for ``base``, its mixing blocks copied from the base's
+    blocks after ``layer_index`` (seed torch first: the head's initialisation draws from it).
+
+    Args:
+        base: The base model (its text config gives the sizes; BERT-style blocks when
+            ``mixing_layers > 0``).
+        layer_index: The config's ``layer_index``.
+        mixing_layers: The config's ``mixing_layers``.
+        **config: Other :class:`LCRDetectorConfig` keys (``pooling``, ``input_mode``...).
+
+    Returns:
+        The detector, in training mode.
+
+    Raises:
+        ConfigError: A config key is invalid, or the base's blocks are not BERT-style.
+
+    Example:
+        >>> from lcr_hub.encoding import load_encoder
+        >>> model = new_detector(load_encoder().model, 3, 1, pooling="documents", input_mode="windows")
+        >>> len(model.mixer), model.config.hidden_size
+        (1, 384)
+    """
+    text = base.config.get_text_config()
+    shape = dict(num_attention_heads=text.num_attention_heads, mixing_intermediate_size=text.intermediate_size,
+                 layer_norm_eps=text.layer_norm_eps) if mixing_layers else {}
+    model = LCRDetector(LCRDetectorConfig(hidden_size=text.hidden_size, layer_index=layer_index,
+                                          mixing_layers=mixing_layers, **shape, **config))
+    for i, block in enumerate(model.mixer):
+        copy_bert_layer(block, base.encoder.layer[layer_index + i])
+    return model
 
 
 def _has_submodule(module: nn.Module, name: str) -> bool:

@@ -41,7 +41,7 @@ from ..encoding.features import BaseEncoder, CausalLMBase, load_causal_base, loa
 from ..errors import ConfigError
 from ..evaluation.metrics import classifier_metrics, detector_metrics
 from ..evaluation.reference import reference_record
-from ..models.configuration_lcr import LCRClassifierConfig, LCRDetectorConfig
+from ..models.configuration_lcr import LCRClassifierConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
 from ..steps import STEP_TRAIN, generate_steps, step_record
 from .spans import answer_token_flags
@@ -50,8 +50,8 @@ from .heads import (
     DETECTOR_MIXING_LAYERS,
     PAIR_LOSS_WEIGHT,
     SPAN_LOSS_WEIGHT,
-    copy_bert_layer,
     document_pair_targets,
+    new_detector,
     train_head,
 )
 
@@ -250,31 +250,27 @@ def train_detector(run: TrainingRun) -> dict:
     prepared = _prepare(run)
     train_set = _detection_examples(prepared.train) + [{**row, "label": 0} for row in prepared.negatives]
     pooling = run.pooling or ("documents" if run.base is None else "mean")
-    text_config = prepared.encoder.model.config.get_text_config()
     mixing = 0
     if run.base is None and pooling == "documents":
         mixing = DETECTOR_MIXING_LAYERS if run.mixing_layers is None else run.mixing_layers
-        free = text_config.num_hidden_layers - prepared.layer
+        free = prepared.encoder.model.config.get_text_config().num_hidden_layers - prepared.layer
         if not 0 <= mixing <= free:
             raise ConfigError(f"--mixing-layers {mixing}: the encoder has {free} block(s) after --layer-index "
                               f"{prepared.layer} to initialise them from. Fix: pass 0..{free}.")
     elif run.mixing_layers:
         raise ConfigError("--mixing-layers applies to document pooling on the embedded encoder only; "
                           "drop it for --base or --pooling mean.")
-    mixer_shape = dict(num_attention_heads=text_config.num_attention_heads,
-                       mixing_intermediate_size=text_config.intermediate_size,
-                       layer_norm_eps=text_config.layer_norm_eps) if mixing else {}
-    config = LCRDetectorConfig(
-        hidden_size=text_config.hidden_size,
+    torch.manual_seed(run.seed)  # the head's initialisation; built before encoding, so that a bad option fails at once
+    model = new_detector(
+        prepared.encoder.model,
+        prepared.layer,
+        mixing,
         pooling=pooling,
         document_attention=run.document_attention,
-        mixing_layers=mixing,
-        **mixer_shape,
-        layer_index=prepared.layer,
         base_model_name_or_path=prepared.encoder.name_or_path,
         base_model_revision=prepared.encoder.revision,
         **prepared.input,
-    )  # built before encoding, so that a bad option fails at once
+    )
     encode = {"mean_only": pooling == "mean"}
     # Kept in bfloat16: long rows' states are large (each batch is read back as float32).
     train_features = prepared.encode(train_set, "Encoding train", run, dtype=torch.bfloat16, **encode)
@@ -293,10 +289,6 @@ def train_detector(run: TrainingRun) -> dict:
     spans = pairs and prepared.windowing is not None
     if spans:
         hyper["loss"] += f" + {SPAN_LOSS_WEIGHT} x -log(document attention on the answer's tokens)"
-    torch.manual_seed(run.seed)
-    model = LCRDetector(config)
-    for i, layer in enumerate(model.mixer):
-        copy_bert_layer(layer, prepared.encoder.model.encoder.layer[prepared.layer + i])
     _initialise(model, run, hyper)
     history = train_head(
         model, train_features, [row["label"] for row in train_set], epochs=hyper["epochs"], batch_size=run.batch_size,
@@ -311,7 +303,7 @@ def train_detector(run: TrainingRun) -> dict:
         features = prepared.encode(examples, f"Encoding {name}", run, **encode)
         metrics[name] = detector_metrics(
             [e["label"] for e in examples], predict_head(model, features), [e["conflict_level"] for e in examples],
-            config.threshold,
+            model.config.threshold,
         )
     return _finish(run, model, "detector", prepared, metrics, history, hyper, len(train_set))
 
