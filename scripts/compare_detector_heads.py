@@ -6,30 +6,39 @@ data for every run, which on long rows costs most of the run; this script encode
 training and validation rows once (windows, the embedded encoder at its middle layer, as
 ``train_detector`` does) and trains each head variant on the same states with the same
 losses (row BCE, document-pair BCE, span loss) and the same seed, so that the variants differ
-only in their head. Per variant it prints the training loss, then on the validation rows and
-their consistent twins: accuracy at the config's threshold, AUROC, per-level accuracy, and the
-mean attention mass each document puts on the tokens of its own annotated answer (the span
-loss's target; 1.0 would be all of it), e.g.:
+only in their head. Per variant it prints the training loss, then on each validation set (its
+rows and their consistent twins): accuracy at the config's threshold, AUROC, per-level accuracy,
+the mean attention mass each document puts on the tokens of its own annotated answer (the span
+loss's target; 1.0 would be all of it), the share of documents whose top-scoring token is one of
+the answer's, and the share of rows where every document's is, e.g.:
 
     python scripts/compare_detector_heads.py \\
         --train data/generated/dense_train/long_conflicts.jsonl \\
         --consistent data/generated/dense_train/long_consistent.jsonl \\
-        --validation data/generated/dense_validation/long_conflicts.jsonl \\
-        --variant tokens:0 query:0 tokens:1 query:1 --epochs 2
+        --validation dense=data/generated/dense_validation/long_conflicts.jsonl long=data/long/validation.jsonl \\
+        --variant tokens:0 query:0 tokens:1 query:1 tokens:1:oracle --epochs 2
 
-A variant is ``ATTENTION:MIXING`` (``document_attention`` and ``mixing_layers`` of
-``LCRDetectorConfig``). Nothing is written but ``--output`` (JSON), if given.
+A variant is ``ATTENTION[,CONTEXT]:MIXING`` (``document_attention``, ``query_context`` and
+``mixing_layers`` of ``LCRDetectorConfig``; e.g. ``query,8:0``), optionally ``:oracle``: then every document that states its annotated
+answer is read as its answer's tokens only, in training and validation alike (an upper bound for
+the comparison half of the head, given a perfect pointer; the annotations are never a model input
+otherwise), and ``:detach``: the row and pair losses do not train the document attention, only the
+span loss does, and ``:topK`` (e.g. ``:top3``): as ``:detach``, each document pooled over
+its K highest-scoring tokens only. Nothing is written but ``--output`` (JSON) and ``--cache`` (encoded states), if given.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import sys
 import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,6 +54,39 @@ from lcr_hub.training.heads import DETECTOR_MIXER_LEARNING_RATE  # noqa: E402
 from lcr_hub.training.spans import answer_token_flags, collate_flags  # noqa: E402
 
 
+def cached_encoding(cache: str | None, encoder, rows: list[dict], layer: int, windowing: Windowing, desc: str,
+                    dtype: torch.dtype) -> EncodedRows:
+    """``encode_rows`` of ``rows``, kept in ``cache`` (a folder) under a digest of the rows and the settings.
+
+    The states are a pure function of the encoder, the rows and the settings, so a second run of
+    this script over the same rows (another variant) reads them back instead of encoding again.
+    """
+    if cache is None:
+        return encode_rows(encoder, rows, [layer], desc=desc, windowing=windowing, dtype=dtype)
+    key = json.dumps([rows, layer, windowing.overlap, str(dtype), encoder.name_or_path, encoder.revision], sort_keys=True)
+    path = Path(cache) / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.safetensors"
+    if path.exists():
+        tensors = load_file(path)
+        count = len(rows)
+        return EncodedRows(
+            states={layer: [tensors[f"states.{i}"] for i in range(count)]},
+            document_ids=[tensors[f"documents.{i}"] for i in range(count)],
+            window_ids=[tensors[f"windows.{i}"] for i in range(count)],
+            windows_cut=tensors["windows_cut"].tolist(), documents_cut=tensors["documents_cut"].tolist(),
+        )
+    features = encode_rows(encoder, rows, [layer], desc=desc, windowing=windowing, dtype=dtype)
+    tensors = {"windows_cut": torch.tensor(features.windows_cut), "documents_cut": torch.tensor(features.documents_cut)}
+    for i in range(len(rows)):
+        tensors[f"states.{i}"] = features.states[layer][i]
+        tensors[f"documents.{i}"] = features.document_ids[i]
+        tensors[f"windows.{i}"] = features.window_ids[i]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    save_file(tensors, partial)
+    partial.replace(path)  # never a half-written cache entry
+    return features
+
+
 def examples_of(paths: list[str], label: int | None = None) -> list[dict]:
     """Rows and their consistent twins (``label`` None), or the rows with ``label``."""
     rows = load_lcr_dataset(paths)
@@ -54,11 +96,19 @@ def examples_of(paths: list[str], label: int | None = None) -> list[dict]:
 
 
 @torch.inference_mode()
-def answer_mass(model: LCRDetector, features: EncodedRows, flags: list[torch.Tensor], batch_size: int = 32) -> float:
-    """Mean over documents that state their answer of the attention mass on the answer's tokens."""
+def answer_attention(model: LCRDetector, features: EncodedRows, flags: list[torch.Tensor],
+                     batch_size: int = 32) -> dict[str, float]:
+    """Where the document attention points, over the documents that state their answer.
+
+    Returns ``answer_mass`` (mean attention mass on the answer's tokens), ``answer_hit`` (the share
+    of such documents whose highest-scoring token is one of the answer's) and ``rows_all_hit`` (the
+    share of rows where every such document's is).
+    """
     captured: list[torch.Tensor] = []
     hook = model.doc_scores.register_forward_hook(lambda module, args, output: captured.append(output))
     masses: list[torch.Tensor] = []
+    hits: list[torch.Tensor] = []
+    rows_hit: list[torch.Tensor] = []
     try:
         for start in range(0, len(flags), batch_size):
             indices = list(range(start, min(start + batch_size, len(flags))))
@@ -69,73 +119,159 @@ def answer_mass(model: LCRDetector, features: EncodedRows, flags: list[torch.Ten
             document_ids = documents.reshape(n, -1).masked_fill(attention.reshape(n, -1) <= 0, -1)
             answer_flags = collate_flags(features, flags, indices).reshape(n, -1)
             scores = captured[0].float()
+            all_hit = torch.ones(n, dtype=torch.bool)
+            stating = torch.zeros(n, dtype=torch.bool)
             for d in range(int(document_ids.max()) + 1):
                 member = document_ids == d
                 answer = member & answer_flags
                 keep = answer.any(-1)
                 if keep.any():
-                    weights = torch.softmax(scores.masked_fill(~member, float("-inf")), -1)
-                    masses.append((weights * answer).sum(-1)[keep])
+                    masked = scores.masked_fill(~member, float("-inf"))
+                    masses.append((torch.softmax(masked, -1) * answer).sum(-1)[keep])
+                    hit = answer.gather(-1, masked.argmax(-1, keepdim=True)).squeeze(-1)
+                    hits.append(hit[keep])
+                    all_hit &= hit | ~keep
+                    stating |= keep
+            rows_hit.append(all_hit[stating])
     finally:
         hook.remove()
-    return float(torch.cat(masses).mean()) if masses else float("nan")
+    if not masses:
+        return {"answer_mass": float("nan"), "answer_hit": float("nan"), "rows_all_hit": float("nan")}
+    return {"answer_mass": float(torch.cat(masses).mean()), "answer_hit": float(torch.cat(hits).float().mean()),
+            "rows_all_hit": float(torch.cat(rows_hit).float().mean())}
+
+
+class Detached(torch.nn.Module):
+    """In place of ``doc_scores``: the scores without their gradient (the span loss reads its input)."""
+
+    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+        return scores.detach()
+
+
+class TopTokens(torch.nn.Module):
+    """In place of ``doc_scores``: each document keeps only its ``k`` highest scores (detached).
+
+    The detector's document mask is taken from its forward call (a pre-hook), laid out as the
+    scores are (windows end to end).
+    """
+
+    def __init__(self, model: LCRDetector, k: int) -> None:
+        super().__init__()
+        self.k = k
+        self.documents: torch.Tensor | None = None
+
+        def keep(module, args, kwargs):
+            self.documents = kwargs["document_mask"]
+
+        model.register_forward_pre_hook(keep, with_kwargs=True)
+
+    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+        scores = scores.detach()
+        documents = self.documents.reshape(scores.shape)
+        kept = torch.zeros_like(documents, dtype=torch.bool)
+        low = torch.finfo(scores.dtype).min
+        for d in range(int(documents.max()) + 1):
+            member = documents == d
+            masked = scores.masked_fill(~member, low)
+            kth = masked.topk(min(self.k, masked.shape[-1]), dim=-1).values[:, -1:]
+            kept |= member & (masked >= kth)
+        return scores.masked_fill(~kept & (documents >= 0), -1e4)
+
+
+def oracle_features(features: EncodedRows, flags: list[torch.Tensor]) -> EncodedRows:
+    """``features`` with every document that states its answer cut down to its answer's tokens.
+
+    The other tokens of such a document get document id -1 (read by the mixing blocks, pooled
+    by no document); documents without a flagged token and the query are left as they are.
+    """
+    document_ids = []
+    for ids, flag in zip(features.document_ids, flags):
+        stating = torch.unique(ids[flag & (ids >= 0)])
+        cut = torch.isin(ids, stating) & ~flag
+        document_ids.append(ids.masked_fill(cut, -1))
+    return dataclasses.replace(features, document_ids=document_ids)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", nargs="+", required=True, help="Conflicting LCR rows to train on (with twins).")
     parser.add_argument("--consistent", nargs="*", default=[], help="Consistent rows, extra negatives.")
-    parser.add_argument("--validation", nargs="+", required=True, help="Conflicting LCR rows to score (with twins).")
-    parser.add_argument("--variant", nargs="+", required=True, help="ATTENTION:MIXING, e.g. tokens:1 query:1.")
+    parser.add_argument("--validation", nargs="+", required=True,
+                        help="Conflicting LCR rows to score (with twins): PATH or NAME=PATH, each set scored apart.")
+    parser.add_argument("--variant", nargs="+", required=True,
+                        help="ATTENTION[,CONTEXT]:MIXING[:oracle][:detach], e.g. tokens:1 query,8:1:detach tokens:1:oracle.")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", help="Write the figures here (JSON).")
+    parser.add_argument("--layer", type=int, help="Encoder layer the heads read (default: the middle one, as trained).")
+    parser.add_argument("--cache", help="Keep the encoded states in this folder and reuse them on the next run.")
     args = parser.parse_args()
     variants = []
     for item in args.variant:
-        attention, _, mixing = item.partition(":")
-        if attention not in ("tokens", "query") or not mixing.isdigit():
-            parser.error(f"--variant expects ATTENTION:MIXING with ATTENTION tokens or query, got {item!r}")
-        variants.append((attention, int(mixing)))
+        attention, mixing, *options = item.split(":")
+        attention, _, context = attention.partition(",")
+        top = [int(o[3:]) for o in options if o.startswith("top") and o[3:].isdigit()]
+        options = [o for o in options if not (o.startswith("top") and o[3:].isdigit())]
+        if (attention not in ("tokens", "query") or not mixing.isdigit() or not set(options) <= {"oracle", "detach"}
+                or not (context or "0").isdigit()):
+            parser.error(f"--variant expects ATTENTION[,CONTEXT]:MIXING[:oracle][:detach] with ATTENTION tokens or "
+                         f"query, got {item!r}")
+        variants.append((item, attention, int(context or 0), int(mixing), "oracle" in options, "detach" in options,
+                         top[0] if top else 0))
+    sets = {}
+    for item in args.validation:
+        name, _, path = item.rpartition("=")
+        sets[name or Path(path).stem] = path
 
     encoder = load_encoder()
-    layer = encoder.model.config.get_text_config().num_hidden_layers // 2
+    layer = encoder.model.config.get_text_config().num_hidden_layers // 2 if args.layer is None else args.layer
     windowing = Windowing(overlap=DEFAULT_WINDOW_OVERLAP)
     train = examples_of(args.train) + (examples_of(args.consistent, label=0) if args.consistent else [])
-    validation = examples_of(args.validation)
+    validation = {name: examples_of([path]) for name, path in sets.items()}
     started = time.perf_counter()
-    train_features = encode_rows(encoder, train, [layer], desc="Encoding train", windowing=windowing,
-                                 dtype=torch.bfloat16)
-    validation_features = encode_rows(encoder, validation, [layer], desc="Encoding validation", windowing=windowing)
+    train_features = cached_encoding(args.cache, encoder, train, layer, windowing, "Encoding train", torch.bfloat16)
+    validation_features = {name: cached_encoding(args.cache, encoder, rows, layer, windowing, f"Encoding {name}",
+                                                 torch.float32) for name, rows in validation.items()}
     pair_targets = [document_pair_targets(row["documents"]) for row in train]
     train_flags = answer_token_flags(encoder, train, windowing)
-    validation_flags = answer_token_flags(encoder, validation, windowing)
-    print(f"encoded {len(train)} training and {len(validation)} validation examples in "
+    validation_flags = {name: answer_token_flags(encoder, rows, windowing) for name, rows in validation.items()}
+    print(f"encoded {len(train)} training and {sum(map(len, validation.values()))} validation examples in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
 
     results = []
-    for attention, mixing in variants:
+    for name, attention, context, mixing, oracle, detach, top in variants:
+        read = oracle_features if oracle else (lambda features, flags: features)
         torch.manual_seed(args.seed)
         model = new_detector(encoder.model, layer, mixing, pooling="documents", document_attention=attention,
-                             input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP)
+                             query_context=context, input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP)
+        if top:  # each document pooled over its `top` highest-scoring tokens (no gradient through the choice)
+            model.doc_scores = TopTokens(model, top)
+        elif detach:  # the pooling reads the scores without a gradient: only the span loss trains the attention
+            model.doc_scores = Detached()
         started = time.perf_counter()
-        history = train_head(model, train_features, [row["label"] for row in train], epochs=args.epochs,
-                             batch_size=args.batch_size, learning_rate=args.learning_rate,
+        history = train_head(model, read(train_features, train_flags), [row["label"] for row in train],
+                             epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                              mixer_learning_rate=DETECTOR_MIXER_LEARNING_RATE, weight_decay=0.01, seed=args.seed,
                              pair_targets=pair_targets, answer_flags=train_flags)
-        metrics = detector_metrics([row["label"] for row in validation], predict_head(model, validation_features),
-                                   [row["conflict_level"] for row in validation], model.config.threshold)
-        result = {"document_attention": attention, "mixing_layers": mixing, "loss_history": history,
-                  "seconds": round(time.perf_counter() - started, 1), "accuracy": metrics["accuracy"],
-                  "auroc": metrics["auroc"], "per_level_accuracy": {k: v["accuracy"] for k, v in metrics["per_level"].items()},
-                  "answer_attention_mass": answer_mass(model, validation_features, validation_flags)}
+        result = {"variant": name, "document_attention": attention, "query_context": context,
+                  "mixing_layers": mixing, "oracle": oracle, "detach": detach, "top_tokens": top,
+                  "loss_history": history, "seconds": round(time.perf_counter() - started, 1), "validation": {}}
+        print(f"{name}  loss {' '.join(f'{v:.3f}' for v in history)}  {result['seconds']:.0f} s", flush=True)
+        for set_name, rows in validation.items():
+            features = read(validation_features[set_name], validation_flags[set_name])
+            metrics = detector_metrics([row["label"] for row in rows], predict_head(model, features),
+                                       [row["conflict_level"] for row in rows], model.config.threshold)
+            scored = {"accuracy": metrics["accuracy"], "auroc": metrics["auroc"],
+                      "per_level_accuracy": {k: v["accuracy"] for k, v in metrics["per_level"].items()},
+                      **answer_attention(model, features, validation_flags[set_name])}
+            result["validation"][set_name] = scored
+            levels = " ".join(f"{k} {v:.3f}" for k, v in sorted(scored["per_level_accuracy"].items()))
+            print(f"  {set_name}: accuracy {scored['accuracy']:.3f}  AUROC {scored['auroc']:.3f}  "
+                  f"answer mass {scored['answer_mass']:.3f}  hit {scored['answer_hit']:.3f}  rows all hit "
+                  f"{scored['rows_all_hit']:.3f}  ({levels})", flush=True)
         results.append(result)
-        levels = " ".join(f"{k} {v:.3f}" for k, v in sorted(result["per_level_accuracy"].items()))
-        print(f"{attention}:{mixing}  loss {' '.join(f'{v:.3f}' for v in history)}  accuracy {result['accuracy']:.3f}  "
-              f"AUROC {result['auroc']:.3f}  answer mass {result['answer_attention_mass']:.3f}  ({levels})  "
-              f"{result['seconds']:.0f} s", flush=True)
     if args.output:
         Path(args.output).write_text(json.dumps({"command": " ".join(sys.argv), "variants": results}, indent=2) + "\n")
 

@@ -216,14 +216,20 @@ def test_compare_detector_heads_trains_each_variant_on_one_encoding(tiny_trainin
     out = tmp_path / "heads.json"
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "compare_detector_heads.py"), "--train", str(tiny_training_data),
-         "--validation", str(tiny_training_data), "--variant", "tokens:0", "query:1", "--epochs", "1",
-         "--output", str(out)],
+         "--validation", f"tiny={tiny_training_data}", "--variant", "tokens:0", "query:1", "tokens:0:oracle",
+         "--epochs", "1", "--output", str(out)],
         capture_output=True, text=True, timeout=300, env=script_env(),
     )
     assert result.returncode == 0, result.stderr
     variants = json.loads(out.read_text())["variants"]
-    assert [(v["document_attention"], v["mixing_layers"]) for v in variants] == [("tokens", 0), ("query", 1)]
+    assert [v["variant"] for v in variants] == ["tokens:0", "query:1", "tokens:0:oracle"]
     for v in variants:  # every document of the fixture states its answer, so every one has a mass
-        assert len(v["loss_history"]) == 1 and 0.0 < v["answer_attention_mass"] <= 1.0
-        assert set(v["per_level_accuracy"]) == {"L1", "L2", "L3", "L4"}
+        scored = v["validation"]["tiny"]
+        assert len(v["loss_history"]) == 1 and 0.0 < scored["answer_mass"] <= 1.0
+        assert 0.0 <= scored["rows_all_hit"] <= scored["answer_hit"] <= 1.0
+        assert set(scored["per_level_accuracy"]) == {"L1", "L2", "L3", "L4"}
+    # The oracle reads each document as its answer's tokens only: all of its attention mass is there.
+    assert variants[2]["validation"]["tiny"]["answer_mass"] == pytest.approx(1.0)
+    assert variants[2]["validation"]["tiny"]["answer_hit"] == 1.0
+    assert variants[0]["validation"]["tiny"]["answer_mass"] < 0.99
     assert "query:1" in result.stdout and "answer mass" in result.stdout

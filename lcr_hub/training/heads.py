@@ -253,7 +253,7 @@ def train_head(
     scores: list[torch.Tensor] = []
     hook = None
     if answer_flags is not None:  # the attention scores of each forward, for the span loss
-        hook = model.doc_scores.register_forward_hook(lambda module, args, output: scores.append(output))
+        hook = model.doc_scores.register_forward_pre_hook(lambda module, args: scores.append(args[0]))
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
         x, attention, documents = features.batch(layer, indices, dtype=torch.float32)
