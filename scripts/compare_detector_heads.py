@@ -18,8 +18,8 @@ the answer's, and the share of rows where every document's is, e.g.:
         --validation dense=data/generated/dense_validation/long_conflicts.jsonl long=data/long/validation.jsonl \\
         --variant tokens:0 query:0 tokens:1 query:1 tokens:1:oracle --epochs 2
 
-A variant is ``ATTENTION[,CONTEXT]:MIXING`` (``document_attention``, ``query_context`` and
-``mixing_layers`` of ``LCRDetectorConfig``; e.g. ``query,8:0``), optionally ``:oracle``: then every document that states its annotated
+A variant is ``ATTENTION:MIXING`` (``document_attention`` and ``mixing_layers`` of
+``LCRDetectorConfig``), optionally ``:oracle``: then every document that states its annotated
 answer is read as its answer's tokens only, in training and validation alike (an upper bound for
 the comparison half of the head, given a perfect pointer; the annotations are never a model input
 otherwise), and ``:detach``: the row and pair losses do not train the document attention, only the
@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--validation", nargs="+", required=True,
                         help="Conflicting LCR rows to score (with twins): PATH or NAME=PATH, each set scored apart.")
     parser.add_argument("--variant", nargs="+", required=True,
-                        help="ATTENTION[,CONTEXT]:MIXING[:oracle][:detach], e.g. tokens:1 query,8:1:detach tokens:1:oracle.")
+                        help="ATTENTION:MIXING[:oracle][:detach][:topK], e.g. tokens:1 query:1:top3 tokens:1:oracle.")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
@@ -211,15 +211,12 @@ def main() -> None:
     variants = []
     for item in args.variant:
         attention, mixing, *options = item.split(":")
-        attention, _, context = attention.partition(",")
         top = [int(o[3:]) for o in options if o.startswith("top") and o[3:].isdigit()]
         options = [o for o in options if not (o.startswith("top") and o[3:].isdigit())]
-        if (attention not in ("tokens", "query") or not mixing.isdigit() or not set(options) <= {"oracle", "detach"}
-                or not (context or "0").isdigit()):
-            parser.error(f"--variant expects ATTENTION[,CONTEXT]:MIXING[:oracle][:detach] with ATTENTION tokens or "
+        if attention not in ("tokens", "query") or not mixing.isdigit() or not set(options) <= {"oracle", "detach"}:
+            parser.error(f"--variant expects ATTENTION:MIXING[:oracle][:detach][:topK] with ATTENTION tokens or "
                          f"query, got {item!r}")
-        variants.append((item, attention, int(context or 0), int(mixing), "oracle" in options, "detach" in options,
-                         top[0] if top else 0))
+        variants.append((item, attention, int(mixing), "oracle" in options, "detach" in options, top[0] if top else 0))
     sets = {}
     for item in args.validation:
         name, _, path = item.rpartition("=")
@@ -241,11 +238,11 @@ def main() -> None:
           f"{time.perf_counter() - started:.0f} s", flush=True)
 
     results = []
-    for name, attention, context, mixing, oracle, detach, top in variants:
+    for name, attention, mixing, oracle, detach, top in variants:
         read = oracle_features if oracle else (lambda features, flags: features)
         torch.manual_seed(args.seed)
         model = new_detector(encoder.model, layer, mixing, pooling="documents", document_attention=attention,
-                             query_context=context, input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP)
+                             input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP)
         if top:  # each document pooled over its `top` highest-scoring tokens (no gradient through the choice)
             model.doc_scores = TopTokens(model, top)
         elif detach:  # the pooling reads the scores without a gradient: only the span loss trains the attention
@@ -255,8 +252,7 @@ def main() -> None:
                              epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                              mixer_learning_rate=DETECTOR_MIXER_LEARNING_RATE, weight_decay=0.01, seed=args.seed,
                              pair_targets=pair_targets, answer_flags=train_flags)
-        result = {"variant": name, "document_attention": attention, "query_context": context,
-                  "mixing_layers": mixing, "oracle": oracle, "detach": detach, "top_tokens": top,
+        result = {"variant": name, "document_attention": attention, "mixing_layers": mixing, "oracle": oracle, "detach": detach, "top_tokens": top,
                   "loss_history": history, "seconds": round(time.perf_counter() - started, 1), "validation": {}}
         print(f"{name}  loss {' '.join(f'{v:.3f}' for v in history)}  {result['seconds']:.0f} s", flush=True)
         for set_name, rows in validation.items():

@@ -44,8 +44,6 @@ def test_missing_required_key_is_named(tmp_path):
         ({"document_attention": "pointer"}, "document_attention must be one of"),
         ({"document_attention": "query", "pooling": "documents"}, "input_mode='windows'"),
         ({"document_attention": "query", "input_mode": "windows"}, "pooling='documents'"),
-        ({"query_context": -1}, "query_context must be an int >= 0"),
-        ({"query_context": 4}, "only document_attention='query' has"),
     ],
 )
 def test_detector_config_validation(kwargs, match):

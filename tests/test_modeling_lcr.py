@@ -286,30 +286,6 @@ def test_query_attention_scores_document_tokens_against_the_query():
         "query_projection.weight", "query_projection.bias", "key_projection.weight"}
 
 
-def test_query_context_averages_the_query_score_over_the_tokens_around_each_token_of_its_document():
-    torch.manual_seed(0)
-    shape = dict(hidden_size=8, intermediate_size=4, attention_hidden_size=4, pooling="documents",
-                 input_mode="windows", document_attention="query")
-    alone = LCRDetector(LCRDetectorConfig(**shape)).eval()
-    wide = LCRDetector(LCRDetectorConfig(query_context=1, **shape)).eval()
-    wide.load_state_dict(alone.state_dict())  # same weights: only the neighbourhood differs
-    q = -2  # QUERY_TOKEN_INDEX
-    x = torch.randn(1, 9, 8)
-    mask = torch.ones(1, 9)
-    documents = torch.tensor([[-1, q, -1, 0, 0, 0, 1, 1, -1]])
-    with torch.no_grad():
-        own = alone._query_scores(x, mask, documents)[0]
-        local = wide._query_scores(x, mask, documents)[0]
-    # Document 0 is tokens 3-5: token 3's neighbours of its document are 3 and 4, token 4's are 3-5.
-    torch.testing.assert_close(local[3], own[3:5].mean())
-    torch.testing.assert_close(local[4], own[3:6].mean())
-    torch.testing.assert_close(local[5], own[4:6].mean())
-    # Token 6 starts document 1: document 0's token 5 beside it is not its neighbour.
-    torch.testing.assert_close(local[6], own[6:8].mean())
-    # Tokens of no document keep their own score.
-    torch.testing.assert_close(local[[0, 1, 2, 8]], own[[0, 1, 2, 8]])
-
-
 def test_windowed_input_equals_the_joint_input_of_one_window():
     model = _windowed_detector()
     x, mask = torch.randn(1, 5, 8), torch.ones(1, 5)

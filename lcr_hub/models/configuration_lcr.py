@@ -104,11 +104,6 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
             plus a bilinear score of the token against the mean state of the query's tokens,
             so that the attention points at the tokens that answer the question; needs
             ``input_mode="windows"``, which marks the query's tokens).
-        query_context: With ``document_attention="query"``, how many tokens on each side of a
-            token (of its own document) share its query score: the score is the mean of the
-            bilinear scores over those ``2 * query_context + 1`` tokens, so that a value is
-            scored by whether the words around it match the question, not by its own state
-            alone. 0 (default): the token alone.
         calibration_temperature: Probability = sigmoid(logit / calibration_temperature); fitted by calibration.
         threshold: A conflict is detected when the probability is >= threshold.
         layer_index: Index into ``outputs.hidden_states`` of the base model.
@@ -145,7 +140,6 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         layer_norm_eps: float = 1e-12,
         pooling: str = "mean",
         document_attention: str = "tokens",
-        query_context: int = 0,
         calibration_temperature: float = 1.0,
         threshold: float = 0.6,
         layer_index: int = 16,
@@ -171,13 +165,6 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
                 f"which only pooling='documents' with input_mode='windows' has; got pooling={pooling!r}, "
                 f"input_mode={input_mode!r}. Fix: use document_attention='tokens' for this detector."
             )
-        if not isinstance(query_context, int) or query_context < 0:
-            raise ConfigError(f"LCRDetectorConfig.query_context must be an int >= 0, got {query_context!r}.")
-        if query_context and document_attention != "query":
-            raise ConfigError(
-                f"LCRDetectorConfig.query_context={query_context} widens the query score, which only "
-                f"document_attention='query' has (got {document_attention!r}). Fix: set query_context=0."
-            )
         if not isinstance(mixing_layers, int) or mixing_layers < 0:
             raise ConfigError(f"LCRDetectorConfig.mixing_layers must be an int >= 0, got {mixing_layers!r}.")
         if mixing_layers and hidden_size % num_attention_heads:
@@ -198,7 +185,6 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
         self.layer_norm_eps = layer_norm_eps
         self.pooling = pooling
         self.document_attention = document_attention
-        self.query_context = query_context
         self.calibration_temperature = float(calibration_temperature)
         self.threshold = float(threshold)
         self.layer_index = layer_index

@@ -215,8 +215,6 @@ class LCRDetector(_LCRPreTrainedModel):
     (docs/history-code-notes.md). With ``document_attention="query"`` each token's score also
     gets ``key_projection(token) . query_projection(query) / sqrt(width)``, the query being the
     mean state of the row's query tokens: in a passage with five dates, the question says which.
-    With ``query_context=k`` that score is averaged over the ``k`` tokens on each side of the
-    token (its own document's): a date is picked by the words around it.
 
     Example:
         >>> import torch
@@ -373,19 +371,7 @@ class LCRDetector(_LCRPreTrainedModel):
         summed = (hidden_states * query).sum(1, dtype=torch.float32)  # float32: long rows can overflow float16
         pooled = (summed / query.float().sum(1).clamp(min=1)).to(hidden_states.dtype)
         keys = self.key_projection(hidden_states)  # (batch, seq, attention_hidden)
-        scores = torch.einsum("bsa,ba->bs", keys, self.query_projection(pooled)) / keys.shape[-1] ** 0.5
-        context = self.config.query_context
-        if not context:
-            return scores
-        # Mean over the tokens within `context` of each token that belong to its document
-        # (scores are scalars, so the neighbourhoods cost (batch, seq, 2 * context + 1)).
-        width = 2 * context + 1
-        padded_ids = nn.functional.pad(document_mask, (context, context), value=-1).unfold(-1, width, 1)
-        same = (padded_ids == document_mask.unsqueeze(-1)) & (document_mask >= 0).unsqueeze(-1)
-        neighbours = nn.functional.pad(scores, (context, context)).unfold(-1, width, 1)
-        summed = (neighbours * same.to(scores.dtype)).sum(-1)
-        local = summed / same.sum(-1).clamp(min=1).to(scores.dtype)
-        return torch.where(document_mask >= 0, local, scores)
+        return torch.einsum("bsa,ba->bs", keys, self.query_projection(pooled)) / keys.shape[-1] ** 0.5
 
     def detect(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Boolean decision per example: probability >= the config's threshold."""
