@@ -206,6 +206,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", help="Write the figures here (JSON).")
     parser.add_argument("--layer", type=int, help="Encoder layer the heads read (default: the middle one, as trained).")
+    parser.add_argument("--retrieve", type=int, metavar="K",
+                        help="Cut every document (training and validation) to its K sentences most similar to the "
+                             "query, as scripts/probe_long_sentences.py does (no annotation is read).")
     parser.add_argument("--cache", help="Keep the encoded states in this folder and reuse them on the next run.")
     args = parser.parse_args()
     variants = []
@@ -227,6 +230,13 @@ def main() -> None:
     windowing = Windowing(overlap=DEFAULT_WINDOW_OVERLAP)
     train = examples_of(args.train) + (examples_of(args.consistent, label=0) if args.consistent else [])
     validation = {name: examples_of([path]) for name, path in sets.items()}
+    if args.retrieve:
+        from probe_long_sentences import SentenceRanker, cut
+
+        ranker = SentenceRanker(encoder)
+        train = [cut(row, "retrieved", args.retrieve, ranker) for row in train]
+        validation = {name: [cut(row, "retrieved", args.retrieve, ranker) for row in rows]
+                      for name, rows in validation.items()}
     started = time.perf_counter()
     train_features = cached_encoding(args.cache, encoder, train, layer, windowing, "Encoding train", torch.bfloat16)
     validation_features = {name: cached_encoding(args.cache, encoder, rows, layer, windowing, f"Encoding {name}",

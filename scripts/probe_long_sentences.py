@@ -14,7 +14,10 @@ consistent twin (the detection set of ``lcr-hub evaluate``), it scores the detec
   all-MiniLM-L6-v2 is used for retrieval), in passage order. No annotation is read.
 
 Twins are made from the whole rows first, then cut the same way, so a row and its twin differ
-only in the value. Prints accuracy, AUROC and per-level accuracy for each, e.g.:
+only in the value. Prints, first, how often retrieval finds the value's sentence (per K: the
+share of documents stating their answer whose K retrieved sentences include one that holds it,
+and the share of rows where every such document's do), then accuracy, AUROC and per-level
+accuracy for each cut, e.g.:
 
     python scripts/probe_long_sentences.py --data data/long/validation.jsonl
 """
@@ -40,8 +43,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(=])")
 class SentenceRanker:
     """Ranks a document's sentences by cosine similarity with the query (the encoder's last layer, mean-pooled)."""
 
-    def __init__(self, pipeline: LCRPipeline) -> None:
-        self.model, self.tokenizer = pipeline.encoder.model, pipeline.encoder.tokenizer
+    def __init__(self, encoder) -> None:
+        self.model, self.tokenizer = encoder.model, encoder.tokenizer
 
     @torch.inference_mode()
     def embed(self, texts: list[str]) -> torch.Tensor:
@@ -54,6 +57,23 @@ class SentenceRanker:
         similarity = self.embed(sentences) @ query
         keep = sorted(torch.topk(similarity, min(k, len(sentences))).indices.tolist())
         return [sentences[i] for i in keep]
+
+
+def retrieval_hits(rows: list[dict], k: int, ranker: SentenceRanker) -> tuple[float, float]:
+    """(documents, rows): the share whose ``k`` retrieved sentences include one holding the answer."""
+    documents, whole_rows = [], []
+    for row in rows:
+        query = ranker.embed([row["query"]])[0]
+        hits = []
+        for document in row["documents"]:
+            sentences = _SENTENCE_END.split(" ".join(document["text"].split()))
+            answer = document.get("answer") or ""
+            if answer and any(answer in s for s in sentences):
+                hits.append(any(answer in s for s in ranker.top(query, sentences, k)))
+        documents.extend(hits)
+        if hits:
+            whole_rows.append(all(hits))
+    return sum(documents) / max(len(documents), 1), sum(whole_rows) / max(len(whole_rows), 1)
 
 
 def cut(row: dict, mode: str, k: int, ranker: SentenceRanker) -> dict:
@@ -76,13 +96,17 @@ def main() -> None:
     args = parser.parse_args()
 
     pipeline = LCRPipeline.from_pretrained(args.detector, with_classifier=False)
-    ranker = SentenceRanker(pipeline)
+    ranker = SentenceRanker(pipeline.encoder)
     rows = list(load_lcr_data([args.data]).dataset)
     examples = [(row, 1) for row in rows] + [(make_consistent_twin(row), 0) for row in rows]
     labels = [label for _, label in examples]
     levels = [row["conflict_level"] for row, _ in examples]
     variants = [("whole", 0), ("answer-sentence", 1)] + [(f"retrieved-{k}", k) for k in args.k]
     print(f"{args.data}: {len(rows)} rows and their twins; detector {args.detector or 'embedded'}")
+    for k in args.k:
+        documents, whole_rows = retrieval_hits(rows, k, ranker)
+        print(f"retrieved-{k}: holds the answer in {documents:.3f} of stating documents, in all of them in "
+              f"{whole_rows:.3f} of rows", flush=True)
     for name, k in variants:
         cut_rows = [row if name == "whole" else cut(row, name, k, ranker) for row, _ in examples]
         probabilities = pipeline.predict(cut_rows, progress=False).conflict_probability

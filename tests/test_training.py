@@ -233,3 +233,11 @@ def test_compare_detector_heads_trains_each_variant_on_one_encoding(tiny_trainin
     assert variants[2]["validation"]["tiny"]["answer_hit"] == 1.0
     assert variants[0]["validation"]["tiny"]["answer_mass"] < 0.99
     assert "query:1" in result.stdout and "answer mass" in result.stdout
+    # --retrieve cuts every document to its K sentences most similar to the query before encoding.
+    cut = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "compare_detector_heads.py"), "--train", str(tiny_training_data),
+         "--validation", str(tiny_training_data), "--variant", "tokens:0", "--epochs", "1", "--retrieve", "1"],
+        capture_output=True, text=True, timeout=300, env=script_env(),
+    )
+    assert cut.returncode == 0, cut.stderr
+    assert "tokens:0" in cut.stdout and "tiny: accuracy" in cut.stdout
