@@ -217,12 +217,13 @@ def test_compare_detector_heads_trains_each_variant_on_one_encoding(tiny_trainin
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "compare_detector_heads.py"), "--train", str(tiny_training_data),
          "--validation", f"tiny={tiny_training_data}", "--variant", "tokens:0", "query:1", "tokens:0:oracle",
-         "--epochs", "1", "--output", str(out)],
+         "query:0:top2", "--epochs", "1", "--output", str(out)],
         capture_output=True, text=True, timeout=300, env=script_env(),
     )
     assert result.returncode == 0, result.stderr
     variants = json.loads(out.read_text())["variants"]
-    assert [v["variant"] for v in variants] == ["tokens:0", "query:1", "tokens:0:oracle"]
+    assert [v["variant"] for v in variants] == ["tokens:0", "query:1", "tokens:0:oracle", "query:0:top2"]
+    assert variants[3]["top_tokens"] == 2 and not variants[0]["top_tokens"]
     for v in variants:  # every document of the fixture states its answer, so every one has a mass
         scored = v["validation"]["tiny"]
         assert len(v["loss_history"]) == 1 and 0.0 < scored["answer_mass"] <= 1.0
