@@ -33,6 +33,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -214,12 +215,12 @@ def main() -> None:
     variants = []
     for item in args.variant:
         attention, mixing, *options = item.split(":")
-        top = [int(o[3:]) for o in options if o.startswith("top") and o[3:].isdigit()]
-        options = [o for o in options if not (o.startswith("top") and o[3:].isdigit())]
-        if attention not in ("tokens", "query") or not mixing.isdigit() or not set(options) <= {"oracle", "detach"}:
+        top = next((int(o[3:]) for o in options if re.fullmatch(r"top\d+", o)), 0)
+        if (attention not in ("tokens", "query") or not mixing.isdigit()
+                or not all(o in ("oracle", "detach") or re.fullmatch(r"top\d+", o) for o in options)):
             parser.error(f"--variant expects ATTENTION:MIXING[:oracle][:detach][:topK] with ATTENTION tokens or "
                          f"query, got {item!r}")
-        variants.append((item, attention, int(mixing), "oracle" in options, "detach" in options, top[0] if top else 0))
+        variants.append((item, attention, int(mixing), "oracle" in options, "detach" in options, top))
     sets = {}
     for item in args.validation:
         name, _, path = item.rpartition("=")
@@ -262,8 +263,8 @@ def main() -> None:
                              epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                              mixer_learning_rate=DETECTOR_MIXER_LEARNING_RATE, weight_decay=0.01, seed=args.seed,
                              pair_targets=pair_targets, answer_flags=train_flags)
-        result = {"variant": name, "document_attention": attention, "mixing_layers": mixing, "oracle": oracle, "detach": detach, "top_tokens": top,
-                  "loss_history": history, "seconds": round(time.perf_counter() - started, 1), "validation": {}}
+        result = {"variant": name, "document_attention": attention, "mixing_layers": mixing, "oracle": oracle,
+                  "detach": detach, "top_tokens": top, "loss_history": history, "seconds": round(time.perf_counter() - started, 1), "validation": {}}
         print(f"{name}  loss {' '.join(f'{v:.3f}' for v in history)}  {result['seconds']:.0f} s", flush=True)
         for set_name, rows in validation.items():
             features = read(validation_features[set_name], validation_flags[set_name])

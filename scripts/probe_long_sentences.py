@@ -53,33 +53,48 @@ class SentenceRanker:
         mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
         return torch.nn.functional.normalize((states * mask).sum(1) / mask.sum(1), dim=-1)
 
+    def ranking(self, query: torch.Tensor, sentences: list[str]) -> list[int]:
+        """Indices of ``sentences``, most similar to ``query`` first."""
+        return torch.argsort(self.embed(sentences) @ query, descending=True, stable=True).tolist()
+
     def top(self, query: torch.Tensor, sentences: list[str], k: int) -> list[str]:
-        similarity = self.embed(sentences) @ query
-        keep = sorted(torch.topk(similarity, min(k, len(sentences))).indices.tolist())
-        return [sentences[i] for i in keep]
+        """The ``k`` sentences most similar to ``query``, in passage order."""
+        return [sentences[i] for i in sorted(self.ranking(query, sentences)[:k])]
 
 
-def retrieval_hits(rows: list[dict], k: int, ranker: SentenceRanker) -> tuple[float, float]:
-    """(documents, rows): the share whose ``k`` retrieved sentences include one holding the answer."""
-    documents, whole_rows = [], []
+def sentences_of(text: str) -> list[str]:
+    """A passage's sentences (whitespace normalised)."""
+    return _SENTENCE_END.split(" ".join(text.split()))
+
+
+def retrieval_hits(rows: list[dict], ks: list[int], ranker: SentenceRanker) -> dict[int, tuple[float, float]]:
+    """Per K, (documents, rows): the share whose K retrieved sentences include one holding the answer.
+
+    Each document's sentences are ranked once, for every K.
+    """
+    documents: dict[int, list[bool]] = {k: [] for k in ks}
+    whole_rows: dict[int, list[bool]] = {k: [] for k in ks}
     for row in rows:
         query = ranker.embed([row["query"]])[0]
-        hits = []
+        ranks = []  # per stating document: the rank of its best sentence that holds the answer
         for document in row["documents"]:
-            sentences = _SENTENCE_END.split(" ".join(document["text"].split()))
+            sentences = sentences_of(document["text"])
             answer = document.get("answer") or ""
             if answer and any(answer in s for s in sentences):
-                hits.append(any(answer in s for s in ranker.top(query, sentences, k)))
-        documents.extend(hits)
-        if hits:
-            whole_rows.append(all(hits))
-    return sum(documents) / max(len(documents), 1), sum(whole_rows) / max(len(whole_rows), 1)
+                ranks.append(next(r for r, i in enumerate(ranker.ranking(query, sentences)) if answer in sentences[i]))
+        for k in ks:
+            hits = [rank < k for rank in ranks]
+            documents[k].extend(hits)
+            if hits:
+                whole_rows[k].append(all(hits))
+    return {k: (sum(documents[k]) / max(len(documents[k]), 1), sum(whole_rows[k]) / max(len(whole_rows[k]), 1))
+            for k in ks}
 
 
 def cut(row: dict, mode: str, k: int, ranker: SentenceRanker) -> dict:
     documents, query = [], None
     for document in row["documents"]:
-        sentences = _SENTENCE_END.split(" ".join(document["text"].split()))
+        sentences = sentences_of(document["text"])
         holding = [s for s in sentences if document["answer"] in s] if mode == "answer-sentence" else []
         if not holding and query is None:  # the query is embedded once per row
             query = ranker.embed([row["query"]])[0]
@@ -103,8 +118,7 @@ def main() -> None:
     levels = [row["conflict_level"] for row, _ in examples]
     variants = [("whole", 0), ("answer-sentence", 1)] + [(f"retrieved-{k}", k) for k in args.k]
     print(f"{args.data}: {len(rows)} rows and their twins; detector {args.detector or 'embedded'}")
-    for k in args.k:
-        documents, whole_rows = retrieval_hits(rows, k, ranker)
+    for k, (documents, whole_rows) in retrieval_hits(rows, args.k, ranker).items():
         print(f"retrieved-{k}: holds the answer in {documents:.3f} of stating documents, in all of them in "
               f"{whole_rows:.3f} of rows", flush=True)
     for name, k in variants:

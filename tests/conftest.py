@@ -56,13 +56,18 @@ def make_row(row_id: str, level: str, values: list[str], gold: str, query: str =
     }
 
 
-@pytest.fixture(scope="session")
-def generate_conflicts():
-    """``scripts/generate_conflicts.py`` as a module (call its ``main(argv)``)."""
-    spec = importlib.util.spec_from_file_location("generate_conflicts", REPO / "scripts" / "generate_conflicts.py")
+def load_script(name: str, module_name: str | None = None):
+    """``scripts/<name>.py`` imported as a module (scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(module_name or name, REPO / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def generate_conflicts():
+    """``scripts/generate_conflicts.py`` as a module (call its ``main(argv)``)."""
+    return load_script("generate_conflicts")
 
 
 @pytest.fixture

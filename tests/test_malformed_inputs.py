@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import gzip
-import importlib.util
 import json
 import os
 import sys
@@ -19,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import make_row
+from conftest import load_script, make_row
 
 from lcr_hub.cli import main
 from lcr_hub.constants import MAX_DOCUMENTS, MAX_LINE_BYTES
 
-REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ("evaluate", "calibrate", "generate", "train")
 TWIN_COMMANDS = ("evaluate", "calibrate")  # the commands that build consistent twins before any model loads
 DROP = object()  # a field value meaning "leave the field out"
@@ -239,10 +237,7 @@ def no_models(monkeypatch):
 
 
 def _training_main():
-    spec = importlib.util.spec_from_file_location("_lcr_training_common", REPO / "scripts" / "_common.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    return load_script("_common", "_lcr_training_common").main
 
 
 def run_command(command: str, data: str, extra: tuple[str, ...], out: Path, monkeypatch) -> int:

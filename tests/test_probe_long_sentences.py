@@ -1,19 +1,12 @@
 """scripts/probe_long_sentences.py: how often the encoder's own sentence retrieval keeps the value's sentence."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def probe():
-    spec = importlib.util.spec_from_file_location("probe_long_sentences", REPO / "scripts" / "probe_long_sentences.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("probe_long_sentences")
 
 
 def test_retrieval_hits_counts_documents_whose_retrieved_sentences_hold_their_answer(probe, encoder):
@@ -28,15 +21,14 @@ def test_retrieval_hits_counts_documents_whose_retrieved_sentences_hold_their_an
             {"text": "A passage without any answer at all. It is about something else.", "answer": ""},
         ],
     }
-    documents, rows = probe.retrieval_hits([row], 3, ranker)
-    assert (documents, rows) == (1.0, 1.0)  # three sentences each: every answer is kept
+    assert probe.retrieval_hits([row], [3], ranker) == {3: (1.0, 1.0)}  # three sentences each: every answer is kept
     # One sentence each: the one about the viaduct's opening (the third document states no answer
     # and is not counted).
-    assert probe.retrieval_hits([row], 1, ranker) == (1.0, 1.0)
+    assert probe.retrieval_hits([row], [1], ranker) == {1: (1.0, 1.0)}
     kept = [d["text"] for d in probe.cut(row, "retrieved", 1, ranker)["documents"]]
     assert kept[:2] == ["The Corriston Viaduct opened to trains in 1881.",
                         "The viaduct is in Corriston, where trains first crossed it in 1879."]
     # A value in a sentence off the question is a miss at K = 1, and the row is not all hit.
     missing = {**row, "documents": [{"text": "The Corriston Viaduct opened to trains on a wet morning. "
                                              "Wool prices fell in 1881.", "answer": "1881"}] + row["documents"][1:]}
-    assert probe.retrieval_hits([row, missing], 1, ranker) == (0.75, 0.5)
+    assert probe.retrieval_hits([row, missing], [1], ranker) == {1: (0.75, 0.5)}
