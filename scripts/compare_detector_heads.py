@@ -19,7 +19,9 @@ the answer's, and the share of rows where every document's is, e.g.:
         --variant tokens:0 query:0 tokens:1 query:1 tokens:1:oracle --epochs 2
 
 A variant is ``ATTENTION:MIXING`` (``document_attention`` and ``mixing_layers`` of
-``LCRDetectorConfig``), optionally ``:oracle``: then every document that states its annotated
+``LCRDetectorConfig``), optionally ``:teacher``: in training, each document that states its answer is pooled over its
+answer's tokens only (teacher forcing), while the span loss trains the attention, which alone pools in
+validation; ``:oracle``: then every document that states its annotated
 answer is read as its answer's tokens only, in training and validation alike (an upper bound for
 the comparison half of the head, given a perfect pointer; the annotations are never a model input
 otherwise), and ``:detach``: the row and pair losses do not train the document attention, only the
@@ -179,6 +181,41 @@ class TopTokens(torch.nn.Module):
         return scores.masked_fill(~kept & (documents >= 0), -1e4)
 
 
+class TeacherPointer(torch.nn.Module):
+    """In place of ``doc_scores``: in training, every document that states its answer is pooled over its answer's
+    tokens only (teacher forcing: the comparison learns on the right tokens while the span loss, which reads the
+    scores before this module, trains the pointer); in eval mode the scores pass unchanged."""
+
+    def __init__(self, model: LCRDetector, features: EncodedRows, flags: list[torch.Tensor]) -> None:
+        super().__init__()
+        self.features, self.flags = features, flags
+        self.documents: torch.Tensor | None = None
+
+        def keep(module, args, kwargs):
+            self.documents = kwargs["document_mask"]
+
+        model.register_forward_pre_hook(keep, with_kwargs=True)
+
+    def forward(self, scores: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return scores
+        documents = self.documents.reshape(scores.shape)
+        answer = collate_flags(self.features, self.flags, self.features.last_indices).reshape(scores.shape)
+        stating = torch.zeros_like(answer)
+        for d in range(int(documents.max()) + 1):
+            member = documents == d
+            stating |= member & (member & answer).any(-1, keepdim=True)
+        return scores.masked_fill(stating & ~answer, -1e4)
+
+
+class RecordingRows(EncodedRows):
+    """``EncodedRows`` that remembers the rows of its last ``batch`` (for :class:`TeacherPointer`)."""
+
+    def batch(self, layer, indices, dtype=None):
+        self.last_indices = list(indices)
+        return super().batch(layer, indices, dtype)
+
+
 def oracle_features(features: EncodedRows, flags: list[torch.Tensor]) -> EncodedRows:
     """``features`` with every document that states its answer cut down to its answer's tokens.
 
@@ -200,7 +237,7 @@ def main() -> None:
     parser.add_argument("--validation", nargs="+", required=True,
                         help="Conflicting LCR rows to score (with twins): PATH or NAME=PATH, each set scored apart.")
     parser.add_argument("--variant", nargs="+", required=True,
-                        help="ATTENTION:MIXING[:oracle][:detach][:topK], e.g. tokens:1 query:1:top3 tokens:1:oracle.")
+                        help="ATTENTION:MIXING[:oracle][:teacher][:detach][:topK], e.g. tokens:1 query:1:top3 tokens:1:oracle.")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
@@ -217,10 +254,10 @@ def main() -> None:
         attention, mixing, *options = item.split(":")
         top = next((int(o[3:]) for o in options if re.fullmatch(r"top\d+", o)), 0)
         if (attention not in ("tokens", "query") or not mixing.isdigit()
-                or not all(o in ("oracle", "detach") or re.fullmatch(r"top\d+", o) for o in options)):
-            parser.error(f"--variant expects ATTENTION:MIXING[:oracle][:detach][:topK] with ATTENTION tokens or "
+                or not all(o in ("oracle", "teacher", "detach") or re.fullmatch(r"top\d+", o) for o in options)):
+            parser.error(f"--variant expects ATTENTION:MIXING[:oracle][:teacher][:detach][:topK] with ATTENTION tokens or "
                          f"query, got {item!r}")
-        variants.append((item, attention, int(mixing), "oracle" in options, "detach" in options, top))
+        variants.append((item, attention, int(mixing), "oracle" in options, "teacher" in options, "detach" in options, top))
     sets = {}
     for item in args.validation:
         name, _, path = item.rpartition("=")
@@ -249,22 +286,26 @@ def main() -> None:
           f"{time.perf_counter() - started:.0f} s", flush=True)
 
     results = []
-    for name, attention, mixing, oracle, detach, top in variants:
+    for name, attention, mixing, oracle, teacher, detach, top in variants:
         read = oracle_features if oracle else (lambda features, flags: features)
         torch.manual_seed(args.seed)
         model = new_detector(encoder.model, layer, mixing, pooling="documents", document_attention=attention,
                              input_mode=INPUT_MODE_WINDOWS, window_overlap=DEFAULT_WINDOW_OVERLAP)
-        if top:  # each document pooled over its `top` highest-scoring tokens (no gradient through the choice)
+        train_rows = read(train_features, train_flags)
+        if teacher:  # pooled over the annotated answer in training only
+            train_rows = RecordingRows(**vars(train_rows))
+            model.doc_scores = TeacherPointer(model, train_rows, train_flags)
+        elif top:  # each document pooled over its `top` highest-scoring tokens (no gradient through the choice)
             model.doc_scores = TopTokens(model, top)
         elif detach:  # the pooling reads the scores without a gradient: only the span loss trains the attention
             model.doc_scores = Detached()
         started = time.perf_counter()
-        history = train_head(model, read(train_features, train_flags), [row["label"] for row in train],
+        history = train_head(model, train_rows, [row["label"] for row in train],
                              epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                              mixer_learning_rate=DETECTOR_MIXER_LEARNING_RATE, weight_decay=0.01, seed=args.seed,
                              pair_targets=pair_targets, answer_flags=train_flags)
         result = {"variant": name, "document_attention": attention, "mixing_layers": mixing, "oracle": oracle,
-                  "detach": detach, "top_tokens": top, "loss_history": history, "seconds": round(time.perf_counter() - started, 1), "validation": {}}
+                  "teacher": teacher, "detach": detach, "top_tokens": top, "loss_history": history, "seconds": round(time.perf_counter() - started, 1), "validation": {}}
         print(f"{name}  loss {' '.join(f'{v:.3f}' for v in history)}  {result['seconds']:.0f} s", flush=True)
         for set_name, rows in validation.items():
             features = read(validation_features[set_name], validation_flags[set_name])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import script_env
+from conftest import load_script, script_env
 
 from lcr_hub import LCRClassifier, LCRDetector, LCRDetectorConfig
 from lcr_hub.errors import ConfigError
@@ -217,13 +217,14 @@ def test_compare_detector_heads_trains_each_variant_on_one_encoding(tiny_trainin
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "compare_detector_heads.py"), "--train", str(tiny_training_data),
          "--validation", f"tiny={tiny_training_data}", "--variant", "tokens:0", "query:1", "tokens:0:oracle",
-         "query:0:top2", "--epochs", "1", "--output", str(out)],
+         "query:0:top2", "query:0:teacher", "--epochs", "1", "--output", str(out)],
         capture_output=True, text=True, timeout=300, env=script_env(),
     )
     assert result.returncode == 0, result.stderr
     variants = json.loads(out.read_text())["variants"]
-    assert [v["variant"] for v in variants] == ["tokens:0", "query:1", "tokens:0:oracle", "query:0:top2"]
+    assert [v["variant"] for v in variants] == ["tokens:0", "query:1", "tokens:0:oracle", "query:0:top2", "query:0:teacher"]
     assert variants[3]["top_tokens"] == 2 and not variants[0]["top_tokens"]
+    assert variants[4]["teacher"] and not variants[0]["teacher"]
     for v in variants:  # every document of the fixture states its answer, so every one has a mass
         scored = v["validation"]["tiny"]
         assert len(v["loss_history"]) == 1 and 0.0 < scored["answer_mass"] <= 1.0
@@ -242,3 +243,21 @@ def test_compare_detector_heads_trains_each_variant_on_one_encoding(tiny_trainin
     )
     assert cut.returncode == 0, cut.stderr
     assert "tokens:0" in cut.stdout and "tiny: accuracy" in cut.stdout
+
+
+def test_teacher_pointer_pools_stating_documents_over_their_answer_in_training_only():
+    heads = load_script("compare_detector_heads")
+    # One joint row: a query token, document 0 (answer at its 2nd token), document 1 (no answer flagged).
+    documents = torch.tensor([-2, 0, 0, 0, 1, 1])
+    features = heads.RecordingRows(states={0: [torch.zeros(6, 8)]}, document_ids=[documents])
+    flags = [torch.tensor([False, False, True, False, False, False])]
+    model = LCRDetector(LCRDetectorConfig(hidden_size=8, intermediate_size=4, pooling="documents"))
+    pointer = heads.TeacherPointer(model, features, flags)
+    features.batch(0, [0])
+    pointer.documents = documents[None]
+    scores = torch.arange(6, dtype=torch.float32)[None]
+    taught = pointer.train()(scores)
+    # Document 0 keeps only its answer's score; the query and document 1 (no answer) are left alone.
+    assert taught[0, 2] == 2.0 and taught[0, 1] == taught[0, 3] == -1e4
+    assert taught[0, [0, 4, 5]].tolist() == [0.0, 4.0, 5.0]
+    assert torch.equal(pointer.eval()(scores), scores)
