@@ -19,14 +19,19 @@ the answer's, and the share of rows where every document's is, e.g.:
         --variant tokens:0 query:0 tokens:1 query:1 tokens:1:oracle --epochs 2
 
 A variant is ``ATTENTION:MIXING`` (``document_attention`` and ``mixing_layers`` of
-``LCRDetectorConfig``), optionally ``:teacher``: in training, each document that states its answer is pooled over its
-answer's tokens only (teacher forcing), while the span loss trains the attention, which alone pools in
-validation; ``:oracle``: then every document that states its annotated
-answer is read as its answer's tokens only, in training and validation alike (an upper bound for
-the comparison half of the head, given a perfect pointer; the annotations are never a model input
-otherwise), and ``:detach``: the row and pair losses do not train the document attention, only the
-span loss does, and ``:topK`` (e.g. ``:top3``): as ``:detach``, each document pooled over
-its K highest-scoring tokens only. Nothing is written but ``--output`` (JSON) and ``--cache`` (encoded states), if given.
+``LCRDetectorConfig``), with optional suffixes:
+
+- ``:oracle``: every document that states its annotated answer is read as its answer's tokens
+  only, in training and validation alike (an upper bound for the comparison half of the head,
+  given a perfect pointer; the annotations are never a model input otherwise);
+- ``:teacher``: in training only, each document that states its answer is pooled over its answer's tokens (teacher
+  forcing for the comparison) while the span loss trains the attention, which alone pools in
+  validation;
+- ``:detach``: the row and pair losses do not train the document attention, only the span loss does;
+- ``:topK`` (e.g. ``:top3``): as ``:detach``, each document pooled over its K highest-scoring
+  tokens only.
+
+Nothing is written but ``--output`` (JSON) and ``--cache`` (encoded states), if given.
 """
 
 from __future__ import annotations
