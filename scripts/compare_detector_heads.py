@@ -156,22 +156,26 @@ class Detached(torch.nn.Module):
         return scores.detach()
 
 
-class TopTokens(torch.nn.Module):
-    """In place of ``doc_scores``: each document keeps only its ``k`` highest scores (detached).
+class _ReadsDocuments(torch.nn.Module):
+    """A stand-in for ``doc_scores`` that sees the detector's document mask of the current forward call
+    (taken by a pre-hook; reshape it as the scores are: windows end to end)."""
 
-    The detector's document mask is taken from its forward call (a pre-hook), laid out as the
-    scores are (windows end to end).
-    """
-
-    def __init__(self, model: LCRDetector, k: int) -> None:
+    def __init__(self, model: LCRDetector) -> None:
         super().__init__()
-        self.k = k
         self.documents: torch.Tensor | None = None
 
         def keep(module, args, kwargs):
             self.documents = kwargs["document_mask"]
 
         model.register_forward_pre_hook(keep, with_kwargs=True)
+
+
+class TopTokens(_ReadsDocuments):
+    """In place of ``doc_scores``: each document keeps only its ``k`` highest scores (detached)."""
+
+    def __init__(self, model: LCRDetector, k: int) -> None:
+        super().__init__(model)
+        self.k = k
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         scores = scores.detach()
@@ -186,20 +190,14 @@ class TopTokens(torch.nn.Module):
         return scores.masked_fill(~kept & (documents >= 0), -1e4)
 
 
-class TeacherPointer(torch.nn.Module):
+class TeacherPointer(_ReadsDocuments):
     """In place of ``doc_scores``: in training, every document that states its answer is pooled over its answer's
     tokens only (teacher forcing: the comparison learns on the right tokens while the span loss, which reads the
     scores before this module, trains the pointer); in eval mode the scores pass unchanged."""
 
     def __init__(self, model: LCRDetector, features: EncodedRows, flags: list[torch.Tensor]) -> None:
-        super().__init__()
+        super().__init__(model)
         self.features, self.flags = features, flags
-        self.documents: torch.Tensor | None = None
-
-        def keep(module, args, kwargs):
-            self.documents = kwargs["document_mask"]
-
-        model.register_forward_pre_hook(keep, with_kwargs=True)
 
     def forward(self, scores: torch.Tensor) -> torch.Tensor:
         if not self.training:
