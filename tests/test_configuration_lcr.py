@@ -91,3 +91,19 @@ def test_input_mode_is_recorded_and_old_configs_read_joint(cls, tmp_path):
         cls(hidden_size=8, input_mode="chunks")
     with pytest.raises(ConfigError, match="window_overlap"):
         cls(hidden_size=8, window_overlap=-1)
+
+
+@pytest.mark.parametrize("cls", [LCRDetectorConfig, LCRClassifierConfig])
+def test_a_packed_config_reads_packed_windows(cls):
+    from lcr_hub.data.windows import Windowing
+    from lcr_hub.encoding.batches import input_windowing
+
+    config = cls(hidden_size=8, input_mode="packed", window_overlap=16)
+    assert input_windowing(config, max_windows=3) == Windowing(overlap=16, max_windows=3, pack=True)
+    assert input_windowing(cls(hidden_size=8, input_mode="windows")).pack is False
+    assert input_windowing(cls(hidden_size=8)) is None  # joint
+
+
+def test_query_attention_accepts_packed_windows():
+    config = LCRDetectorConfig(hidden_size=8, pooling="documents", document_attention="query", input_mode="packed")
+    assert config.document_attention == "query"

@@ -185,17 +185,20 @@ def test_bad_detector_options_fail_before_encoding_and_write_nothing(options, me
 
 
 @pytest.mark.slow
-def test_query_attention_detector_trains_from_the_command_line(tiny_training_data, tmp_path):
+def test_query_attention_detector_trains_packed_from_the_command_line(tiny_training_data, tmp_path):
     args = build_parser(COMMANDS["detector"]).parse_args(
         ["--data", str(tiny_training_data), "--output", str(tmp_path / "q"), "--no-progress", "--epochs", "1",
-         "--validation-fraction", "0.25", "--document-attention", "query", "--mixing-layers", "0"])
+         "--validation-fraction", "0.25", "--document-attention", "query", "--mixing-layers", "0",
+         "--input-mode", "packed"])
     run = run_from_args(args)
-    assert (run.document_attention, run.mixing_layers) == ("query", 0)
+    assert (run.document_attention, run.mixing_layers, run.input_mode) == ("query", 0, "packed")
     metadata = train_detector(run)
     model = LCRDetector.from_pretrained(tmp_path / "q")
     assert (model.config.document_attention, model.config.mixing_layers) == ("query", 0)
+    assert model.config.input_mode == "packed"
     assert len(model.mixer) == 0 and model.query_projection.out_features == model.key_projection.out_features
     assert metadata["config"]["document_attention"] == "query"
+    assert "-log(document attention on the answer's tokens)" in metadata["training"]["loss"]  # the span loss runs
 
 
 @pytest.mark.slow

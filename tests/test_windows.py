@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lcr_hub.constants import QUERY_TOKEN_INDEX
-from lcr_hub.data import format_example
+from lcr_hub.data import format_example, tokenize_examples
 from lcr_hub.data.windows import Windowing, group_windows, tokenize_windows
 from lcr_hub.errors import DataError
 
@@ -73,6 +73,52 @@ def test_windowing_checks_its_settings():
         Windowing(max_windows=0)
     with pytest.raises(DataError, match="overlap"):
         Windowing(overlap=-1)
+
+
+PACKED = Windowing(overlap=16, pack=True)
+
+
+def test_a_packed_row_that_fits_reads_exactly_as_the_joint_sequence(tokenizer):
+    example = format_example("When did the mill open?", ["It opened in 1923.", "", "Opened: 1924, they say."], " [SEP] ")
+    joint = tokenize_examples(tokenizer, [example], max_length=512)
+    packed = tokenize_windows(tokenizer, [example], max_length=512, windowing=PACKED)
+    assert torch.equal(packed["input_ids"], joint["input_ids"])
+    marks = packed["document_mask"].clone()
+    assert int((marks == QUERY_TOKEN_INDEX).sum()) == len(tokenizer("When did the mill open?", add_special_tokens=False)["input_ids"])
+    marks[marks == QUERY_TOKEN_INDEX] = -1  # the joint input leaves the query unmarked
+    assert torch.equal(marks, joint["document_mask"])
+    assert not packed["token_type_ids"].any()
+
+
+def test_packed_windows_keep_documents_whole_and_continue_in_further_windows(tokenizer):
+    documents = [f"Document {k} says the old mill by the river opened in {1900 + k}, after a long wait." for k in range(12)]
+    batch = tokenize_windows(tokenizer, [format_example("When did it open?", documents, " [SEP] ")], max_length=64,
+                             windowing=PACKED)
+    assert 1 < batch["input_ids"].shape[0] < 12  # several documents share a window
+    assert int(batch["attention_mask"].sum(-1).max()) <= 64
+    for k, text in enumerate(documents):
+        alone = tokenizer(text, add_special_tokens=False)["input_ids"]
+        holders = (batch["document_mask"] == k).any(-1)
+        assert int(holders.sum()) == 1  # a document that fits a window is never split
+        assert batch["input_ids"][batch["document_mask"] == k].tolist() == alone
+
+
+def test_a_long_document_reads_alone_in_overlapping_packed_windows(tokenizer):
+    example = format_example("When was the mill rebuilt?", ["A short one.", LONG, "Last one."], " [SEP] ")
+    batch = tokenize_windows(tokenizer, [example], max_length=64, windowing=PACKED)
+    alone = tokenizer(LONG, add_special_tokens=False)["input_ids"]
+    assert batch["input_ids"][batch["document_mask"] == 1].tolist() == alone  # every token pooled once, in order
+    real = batch["attention_mask"] == 1
+    read = (batch["input_ids"] != tokenizer.sep_token_id) & (batch["input_ids"] != tokenizer.cls_token_id)
+    read &= real & (batch["document_mask"] != QUERY_TOKEN_INDEX)
+    assert int(read.sum()) > len(alone) + 6  # the overlap is read again as context
+    first = batch["document_mask"][0]
+    assert set(first.unique().tolist()) == {-1, QUERY_TOKEN_INDEX, 0}  # the short one is not packed with a chunk
+    last = batch["document_mask"][-1]
+    assert {1, 2} <= set(last.unique().tolist())  # the last chunk and the next document share a window
+    capped = tokenize_windows(tokenizer, [example], max_length=64, windowing=Windowing(overlap=16, pack=True, max_windows=2))
+    assert capped["windows_cut"].tolist() == [batch["input_ids"].shape[0] - 2]
+    assert capped["documents_cut"].tolist() == [1]  # "Last one." lost its only window; the long one kept one
 
 
 def test_group_windows_pads_rows_with_empty_windows():

@@ -7,6 +7,12 @@ token of every document is in some window and the cost grows linearly with the r
 length. A token that an earlier window of the same document already holds keeps document
 index -1 in the later window (it is read as context there, and pooled once).
 
+Packed windows (``Windowing(pack=True)``, the ``input_mode="packed"`` of LCR configs) read
+as many whole documents together as fit in one window, the way the joint input reads a short
+row (``[CLS] query [SEP] doc1 [SEP] doc2 ... [SEP]``, one sequence: documents attend to each
+other), and continue in further windows; a document longer than a window is read alone in
+overlapping windows. A row that fits in one window gets exactly the joint input's tokens.
+
 Nothing is cut unless a cap on windows per row (``max_windows``) is asked for; the windows
 beyond it are dropped *and counted* (``windows_cut``, ``documents_cut``), never silently.
 """
@@ -41,14 +47,20 @@ class Windowing:
         max_windows: Cap on the windows of one row (None: no cap). Windows beyond it are
             dropped in document order and counted in the batch's ``windows_cut`` and
             ``documents_cut``.
+        pack: Read as many whole documents together as fit in one window (joint
+            sequences, continued in further windows) instead of each document with the
+            query in its own BERT pair.
 
     Example:
         >>> Windowing(overlap=32).max_windows is None
+        True
+        >>> Windowing(pack=True).pack
         True
     """
 
     overlap: int = DEFAULT_WINDOW_OVERLAP
     max_windows: int | None = None
+    pack: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.overlap, int) or self.overlap < 0:
@@ -67,7 +79,9 @@ def tokenize_windows(
     max_length: int,
     windowing: Windowing = Windowing(),
 ) -> dict[str, torch.Tensor]:
-    """Tokenize each document with the query (BERT pair), in overlapping windows when it is long.
+    """Tokenize rows in windows: each document with the query (a BERT pair), or, with
+    ``windowing.pack``, as many whole documents together as fit (see the module docstring);
+    a document longer than a window in overlapping windows.
 
     Args:
         tokenizer ([`~transformers.PreTrainedTokenizerBase`]):
@@ -78,11 +92,12 @@ def tokenize_windows(
         max_length (`int`):
             Tokens per window, special tokens included (the encoder's window).
         windowing ([`Windowing`]):
-            The overlap and the optional cap on windows per row.
+            The overlap, the optional cap on windows per row, and whether to pack.
 
     Returns:
         `dict[str, torch.Tensor]`: per window (``W`` of them, rows in order, each row's
-        documents in order), ``input_ids``, ``attention_mask``, ``token_type_ids`` and
+        documents in order), ``input_ids``, ``attention_mask``, ``token_type_ids`` (all
+        zeros when packed) and
         ``document_mask`` (the document's index in its row for the document's tokens,
         ``QUERY_TOKEN_INDEX`` (-2) for the query's, -1 for special tokens, padding and tokens
         an earlier window holds), all
@@ -104,30 +119,52 @@ def tokenize_windows(
         >>> batch = tokenize_windows(tokenizer, [example], max_length=16)
         >>> batch["window_example"].tolist(), batch["document_mask"][1].tolist()
         ([0, 0], [-1, -2, -2, -1, 1, 1, 1, 1, 1, -1])
+        >>> packed = tokenize_windows(tokenizer, [example], max_length=16, windowing=Windowing(pack=True))
+        >>> packed["document_mask"].tolist()  # both documents fit in one window
+        [[-1, -2, -2, -1, 0, 0, 0, 0, -1, 1, 1, 1, 1, 1, -1]]
     """
     if not getattr(tokenizer, "is_fast", False):
         raise DataError(f"{type(tokenizer).__name__} is not a fast tokenizer; windows need token offsets.")
     examples = list(examples)
     if not examples:
         raise DataError("no examples to tokenize. Fix: pass at least one FormattedExample.")
-    queries, documents, owners = [], [], []
-    for index, example in enumerate(examples):
-        query = example.query
-        n_query = len(tokenizer(query, add_special_tokens=False)["input_ids"])
+    query_lengths = [len(ids) for ids in tokenizer([e.query for e in examples], add_special_tokens=False)["input_ids"]]
+    for index, n_query in enumerate(query_lengths):
         if n_query > int(max_length * _MAX_QUERY_SHARE):
             raise DataError(
                 f"the query of example {index} has {n_query} tokens; a window of {max_length} tokens keeps at most "
                 f"{int(max_length * _MAX_QUERY_SHARE)} for the query. Fix: shorten the query.",
                 field="query",
             )
+    if windowing.pack:
+        batch, window_documents = _tokenize_packed(tokenizer, examples, max_length, windowing.overlap)
+    else:
+        batch, window_documents = _tokenize_pairs(tokenizer, examples, max_length, windowing.overlap)
+    keep, windows_cut, documents_cut = _apply_cap(batch["window_example"], window_documents, len(examples),
+                                                  windowing.max_windows)
+    keep_index = torch.tensor(keep, dtype=torch.long)
+    length = max(int(batch["attention_mask"][keep_index].sum(-1).max()), 1)
+    out = {key: value[keep_index] if key == "window_example" else value[keep_index, :length]
+           for key, value in batch.items()}
+    out["windows_cut"] = torch.tensor(windows_cut, dtype=torch.long)
+    out["documents_cut"] = torch.tensor(documents_cut, dtype=torch.long)
+    return out
+
+
+def _tokenize_pairs(
+    tokenizer: PreTrainedTokenizerBase, examples: list[FormattedExample], max_length: int, overlap: int
+) -> tuple[dict[str, torch.Tensor], list[set[int]]]:
+    """Each document with the query as a BERT pair, in overlapping windows when long."""
+    queries, documents, owners = [], [], []
+    for index, example in enumerate(examples):
         texts = example.documents or ("",)  # a row without documents still gets one window (the query)
         for doc_index, text in enumerate(texts):
-            queries.append(query)
+            queries.append(example.query)
             documents.append(text)
             owners.append((index, doc_index if example.documents else -1))
     encoded = tokenizer(
         queries, documents, truncation="only_second", max_length=max_length,
-        stride=min(windowing.overlap, max(max_length // 2 - 1, 0)),
+        stride=min(overlap, max(max_length // 2 - 1, 0)),
         return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt",
     )
     pair_of_window = encoded["overflow_to_sample_mapping"].tolist()
@@ -148,42 +185,109 @@ def tokenize_windows(
         document_mask[window][fresh] = doc_index
         if bool(in_document.any()):
             covered_until[pair] = max(covered_until.get(pair, 0), int(ends[in_document].max()))
-    window_example = torch.tensor([owners[p][0] for p in pair_of_window], dtype=torch.long)
-    keep, windows_cut, documents_cut = _apply_cap(window_example, [owners[p][1] for p in pair_of_window],
-                                                  len(examples), windowing.max_windows)
-    keep_index = torch.tensor(keep, dtype=torch.long)
-    length = max(int(attention[keep_index].sum(-1).max()), 1)
     batch = {
-        "input_ids": encoded["input_ids"].long()[keep_index, :length],
-        "attention_mask": attention[keep_index, :length],
-        "document_mask": document_mask[keep_index, :length],
-        "window_example": window_example[keep_index],
-        "windows_cut": torch.tensor(windows_cut, dtype=torch.long),
-        "documents_cut": torch.tensor(documents_cut, dtype=torch.long),
-        "offset_mapping": offsets.long()[keep_index, :length],
+        "input_ids": encoded["input_ids"].long(),
+        "attention_mask": attention,
+        "document_mask": document_mask,
+        "window_example": torch.tensor([owners[p][0] for p in pair_of_window], dtype=torch.long),
+        "offset_mapping": offsets.long(),
     }
     if "token_type_ids" in encoded:
-        batch["token_type_ids"] = encoded["token_type_ids"].long()[keep_index, :length]
-    return batch
+        batch["token_type_ids"] = encoded["token_type_ids"].long()
+    return batch, [{owners[p][1]} for p in pair_of_window]
 
 
-def _apply_cap(window_example: torch.Tensor, window_document: list[int], n_examples: int,
+def _tokenize_packed(
+    tokenizer: PreTrainedTokenizerBase, examples: list[FormattedExample], max_length: int, overlap: int
+) -> tuple[dict[str, torch.Tensor], list[set[int]]]:
+    """Whole documents packed into joint sequences (``[CLS] query [SEP] doc [SEP] doc ... [SEP]``),
+    continued in further windows; a document longer than a window alone in overlapping windows."""
+    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    if cls_id is None or sep_id is None:
+        raise DataError(
+            f"{type(tokenizer).__name__} has no [CLS]/[SEP] tokens; packed windows are for BERT-style encoders. "
+            "Fix: read this base with input_mode 'joint'."
+        )
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    texts = [e.query for e in examples] + [d for e in examples for d in e.documents]
+    encoded = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True) if texts else None
+    ids_of, offsets_of = encoded["input_ids"], encoded["offset_mapping"]
+    # Each window: (row, [(document index, first token, end token, first token not held before)]).
+    windows: list[tuple[int, list[tuple[int, int, int, int]]]] = []
+    position = len(examples)
+    for row, example in enumerate(examples):
+        budget = max_length - 2 - len(ids_of[row])  # [CLS] query ... [SEP]; each document adds [SEP] + its tokens
+        chunk = max(budget - 1, 1)
+        stride = max(chunk - min(overlap, chunk // 2), 1)
+        current: list[tuple[int, int, int, int]] = []
+        used = 0
+        for doc_index in range(len(example.documents)):
+            n = len(ids_of[position + doc_index])
+            if current and used + n + 1 > budget:
+                windows.append((row, current))
+                current, used = [], 0
+            if n + 1 <= budget:
+                current.append((doc_index, 0, n, 0))
+                used += n + 1
+                continue
+            start, held = 0, 0
+            while start + chunk < n:  # every chunk but the last reads alone
+                windows.append((row, [(doc_index, start, start + chunk, held)]))
+                held, start = start + chunk, start + stride
+            current, used = [(doc_index, start, n, held)], n - start + 1
+        if current or not example.documents:
+            windows.append((row, current))
+        position += len(example.documents)
+    doc_offset = [0] * len(examples)
+    for row in range(1, len(examples)):
+        doc_offset[row] = doc_offset[row - 1] + len(examples[row - 1].documents)
+    length = max(max_length if windows else 1, 1)
+    n_windows = len(windows)
+    input_ids = torch.full((n_windows, length), pad_id, dtype=torch.long)
+    attention = torch.zeros((n_windows, length), dtype=torch.long)
+    document_mask = torch.full((n_windows, length), -1, dtype=torch.long)
+    offsets = torch.zeros((n_windows, length, 2), dtype=torch.long)
+    for w, (row, parts) in enumerate(windows):
+        ids, docs, offs = [cls_id] + list(ids_of[row]), [-1] + [QUERY_TOKEN_INDEX] * len(ids_of[row]), [(0, 0)] + list(offsets_of[row])
+        for doc_index, first, end, fresh_from in parts:
+            source = len(examples) + doc_offset[row] + doc_index
+            ids.append(sep_id); docs.append(-1); offs.append((0, 0))
+            ids.extend(ids_of[source][first:end])
+            docs.extend(doc_index if k >= fresh_from else -1 for k in range(first, end))
+            offs.extend(offsets_of[source][first:end])
+        ids.append(sep_id); docs.append(-1); offs.append((0, 0))
+        input_ids[w, : len(ids)] = torch.tensor(ids)
+        attention[w, : len(ids)] = 1
+        document_mask[w, : len(ids)] = torch.tensor(docs)
+        offsets[w, : len(ids)] = torch.tensor(offs, dtype=torch.long)
+    batch = {
+        "input_ids": input_ids,
+        "attention_mask": attention,
+        "document_mask": document_mask,
+        "window_example": torch.tensor([row for row, _ in windows], dtype=torch.long),
+        "offset_mapping": offsets,
+    }
+    if "token_type_ids" in tokenizer.model_input_names:
+        batch["token_type_ids"] = torch.zeros_like(input_ids)
+    return batch, [{part[0] for part in parts} or {-1} for _, parts in windows]
+
+
+def _apply_cap(window_example: torch.Tensor, window_documents: list[set[int]], n_examples: int,
                max_windows: int | None) -> tuple[list[int], list[int], list[int]]:
-    """The windows kept under the cap (in order), and per row the windows and documents dropped."""
+    """The windows kept under the cap (in order), and per row the windows and whole documents dropped."""
     keep, seen = [], [0] * n_examples
-    windows_cut, documents_cut = [0] * n_examples, [0] * n_examples
+    windows_cut = [0] * n_examples
     kept_docs: list[set[int]] = [set() for _ in range(n_examples)]
     all_docs: list[set[int]] = [set() for _ in range(n_examples)]
     for window, example in enumerate(window_example.tolist()):
-        all_docs[example].add(window_document[window])
+        all_docs[example] |= window_documents[window]
         if max_windows is not None and seen[example] >= max_windows:
             windows_cut[example] += 1
             continue
         seen[example] += 1
-        kept_docs[example].add(window_document[window])
+        kept_docs[example] |= window_documents[window]
         keep.append(window)
-    for example in range(n_examples):
-        documents_cut[example] = len(all_docs[example] - kept_docs[example])
+    documents_cut = [len(all_docs[example] - kept_docs[example]) for example in range(n_examples)]
     return keep, windows_cut, documents_cut
 
 

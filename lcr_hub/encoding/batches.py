@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
-from ..constants import INPUT_MODE_WINDOWS
+from ..constants import INPUT_MODE_PACKED, INPUT_MODE_WINDOWS
 from ..data.windows import Windowing, group_windows
 from .features import BaseEncoder
 
@@ -28,7 +28,7 @@ class EncodedRows:
         document_ids: Per row, ``(tokens,)`` the document index of each token (-1 for the
             query, separators, special tokens and overlap tokens an earlier window holds).
         window_ids: Per row, ``(tokens,)`` the window (0, 1, ...) of each token, for rows read
-            in windows (``input_mode="windows"``); None for joint sequences.
+            in windows (``input_mode="windows"`` or ``"packed"``); None for joint sequences.
         windows_cut: Per row, the windows a cap dropped (None without windows).
         documents_cut: Per row, the whole documents a cap dropped (None without windows).
     """
@@ -79,11 +79,12 @@ def input_windowing(config, max_windows: int | None = None) -> Windowing | None:
     Example:
         >>> from lcr_hub import LCRDetectorConfig
         >>> input_windowing(LCRDetectorConfig(hidden_size=8, input_mode="windows", window_overlap=32))
-        Windowing(overlap=32, max_windows=None)
+        Windowing(overlap=32, max_windows=None, pack=False)
     """
-    if getattr(config, "input_mode", None) != INPUT_MODE_WINDOWS:
+    mode = getattr(config, "input_mode", None)
+    if mode not in (INPUT_MODE_WINDOWS, INPUT_MODE_PACKED):
         return None
-    return Windowing(overlap=config.window_overlap, max_windows=max_windows)
+    return Windowing(overlap=config.window_overlap, max_windows=max_windows, pack=mode == INPUT_MODE_PACKED)
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:

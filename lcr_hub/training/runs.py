@@ -22,6 +22,7 @@ from ..checkpoint import CheckpointMetadata, DataFile, DataSplit, TrainingData, 
 from ..constants import (
     DEFAULT_WINDOW_OVERLAP,
     INPUT_MODE_JOINT,
+    INPUT_MODE_PACKED,
     INPUT_MODE_WINDOWS,
     ON_DUPLICATE_ERROR,
     SPLIT_ROLE,
@@ -86,6 +87,9 @@ class TrainingRun:
             on a causal LM, as the spec says).
         document_attention: The detector config's ``document_attention`` (``"tokens"`` or
             ``"query"``; documents pooling on the embedded encoder).
+        input_mode: How the embedded encoder reads a row: ``"windows"`` (each document with
+            the query) or ``"packed"`` (whole documents together, see
+            :mod:`lcr_hub.data.windows`); a causal LM always reads its whole prompt.
         mixing_layers: Trainable blocks of a detector on the embedded encoder (default
             :data:`~lcr_hub.training.heads.DETECTOR_MIXING_LAYERS`), initialised from the
             encoder's blocks after ``layer_index``.
@@ -115,6 +119,7 @@ class TrainingRun:
     dtype: str | None = None
     pooling: str | None = None
     document_attention: str = "tokens"
+    input_mode: str = INPUT_MODE_WINDOWS
     mixing_layers: int | None = None
     device_map: str | None = None
     on_duplicate: str = ON_DUPLICATE_ERROR
@@ -153,7 +158,8 @@ class _RunData:
         """The config keys of the input mode (``input_mode``, ``window_overlap``)."""
         if self.windowing is None:
             return {"input_mode": INPUT_MODE_JOINT}
-        return {"input_mode": INPUT_MODE_WINDOWS, "window_overlap": self.windowing.overlap}
+        mode = INPUT_MODE_PACKED if self.windowing.pack else INPUT_MODE_WINDOWS
+        return {"input_mode": mode, "window_overlap": self.windowing.overlap}
 
     def encode(self, rows: list[dict], desc: str, run: "TrainingRun", **options) -> "EncodedRows":
         """:func:`encode_rows` of ``rows`` at the run's layer, in the run's input mode."""
@@ -182,7 +188,9 @@ def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
     encoder = base or (load_encoder() if run.base is None else _load_causal(run))
     n_layers = encoder.model.config.get_text_config().num_hidden_layers
     layer = run.layer_index if run.layer_index is not None else n_layers // 2
-    windowing = None if isinstance(encoder, CausalLMBase) else Windowing(overlap=DEFAULT_WINDOW_OVERLAP)
+    windowing = None
+    if not isinstance(encoder, CausalLMBase):
+        windowing = Windowing(overlap=DEFAULT_WINDOW_OVERLAP, pack=run.input_mode == INPUT_MODE_PACKED)
     return _RunData(files, train, negatives, evaluation, encoder, layer, windowing)
 
 
