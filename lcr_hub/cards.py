@@ -24,6 +24,7 @@ _DATA_LICENSE_NOTE = (
 _SET_DESCRIPTIONS = {
     "benchmark_dev": "LCR benchmark dev, validation part (never trained on)",
     "natural": "hand-written natural conflicts, data/natural/validation.jsonl (never trained on)",
+    "long_handwritten": "hand-written long retrieved-style passages, data/long/validation.jsonl (never trained on)",
 }
 
 

@@ -18,12 +18,12 @@ from transformers import PreTrainedConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
     from lcr_hub.constants import (
-        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODES,
+        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_PACKED, INPUT_MODE_WINDOWS, INPUT_MODES,
     )
     from lcr_hub.errors import ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
     from .constants import (  # type: ignore[no-redef]
-        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODES,
+        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_PACKED, INPUT_MODE_WINDOWS, INPUT_MODES,
     )
     from .errors import ConfigError  # type: ignore[no-redef]
 
@@ -103,7 +103,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
             ``"tokens"`` (default; an MLP on the token's own state) or ``"query"`` (that MLP
             plus a bilinear score of the token against the mean state of the query's tokens,
             so that the attention points at the tokens that answer the question; needs
-            ``input_mode="windows"``, which marks the query's tokens).
+            ``input_mode="windows"`` or ``"packed"``, which mark the query's tokens).
         calibration_temperature: Probability = sigmoid(logit / calibration_temperature); fitted by calibration.
         threshold: A conflict is detected when the probability is >= threshold.
         layer_index: Index into ``outputs.hidden_states`` of the base model.
@@ -112,12 +112,14 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
             of its weights for the embedded encoder).
         initializer_range: Std of the normal initialisation of new weights.
         input_mode: How the base reads a row: ``"windows"`` (each document with the query
-            in its own sequence, long documents in overlapping windows; the embedded
-            encoder's checkpoints) or ``"joint"`` (the query and every document in one
-            sequence: causal LMs, and the encoder checkpoints released before windows, whose
-            config.json has no ``input_mode``). A checkpoint is read the way it was trained.
+            in its own sequence, long documents in overlapping windows), ``"packed"`` (as
+            many whole documents together as fit in one sequence, as ``"joint"`` reads a
+            short row, continued in further windows) or ``"joint"`` (the query and every
+            document in one sequence, cut at the encoder's window: causal LMs, and the
+            encoder checkpoints released before windows, whose config.json has no
+            ``input_mode``). A checkpoint is read the way it was trained.
         window_overlap: Tokens shared by consecutive windows of one long document
-            (``input_mode="windows"``).
+            (``input_mode="windows"`` or ``"packed"``).
 
     Example:
         >>> from lcr_hub import LCRDetectorConfig, LCRDetector
@@ -159,10 +161,13 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
                 f"LCRDetectorConfig.document_attention must be one of {list(_DOCUMENT_ATTENTIONS)}, "
                 f"got {document_attention!r}."
             )
-        if document_attention == "query" and (pooling != "documents" or input_mode != INPUT_MODE_WINDOWS):
+        if document_attention == "query" and (
+            pooling != "documents" or input_mode not in (INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
+        ):
             raise ConfigError(
                 "LCRDetectorConfig.document_attention='query' scores document tokens against the query's tokens, "
-                f"which only pooling='documents' with input_mode='windows' has; got pooling={pooling!r}, "
+                "which only pooling='documents' with input_mode='windows' or 'packed' has; "
+                f"got pooling={pooling!r}, "
                 f"input_mode={input_mode!r}. Fix: use document_attention='tokens' for this detector."
             )
         if not isinstance(mixing_layers, int) or mixing_layers < 0:

@@ -104,13 +104,16 @@ DEFAULT_SEED = 42
 # checkpoints released before windows existed, whose configs have no ``input_mode``).
 # "windows": each document with the query in its own sequence (BERT pair: query [SEP] document),
 # a document longer than the encoder's window in overlapping windows; nothing is cut.
+# "packed": as many whole documents as fit in one window read together as one joint sequence
+# (so a short row reads exactly as "joint" does), continued in further windows; nothing is cut.
 INPUT_MODE_JOINT = "joint"
 INPUT_MODE_WINDOWS = "windows"
-INPUT_MODES: tuple[str, ...] = (INPUT_MODE_JOINT, INPUT_MODE_WINDOWS)
+INPUT_MODE_PACKED = "packed"
+INPUT_MODES: tuple[str, ...] = (INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
 # Tokens shared by two consecutive windows of one long document (the config's window_overlap).
 DEFAULT_WINDOW_OVERLAP = 64
 # A document_mask holds each document token's document index (0, 1, ...) and -1 for separators,
-# special tokens, padding and the tokens an earlier window holds. In windows, the query's own
+# special tokens, padding and the tokens an earlier window holds. In windows (packed or not), the query's own
 # tokens hold QUERY_TOKEN_INDEX instead, so that a head can read the question apart.
 QUERY_TOKEN_INDEX = -2
 
