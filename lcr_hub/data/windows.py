@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 
@@ -197,6 +197,16 @@ def _tokenize_pairs(
     return batch, [{owners[p][1]} for p in pair_of_window]
 
 
+class _Part(NamedTuple):
+    """Some of one document's tokens in a packed window."""
+
+    document: int  # its index in the row
+    source: int  # its tokenized text
+    first: int  # its first token here
+    end: int
+    fresh_from: int  # tokens before this one an earlier window holds (pooled there, context here)
+
+
 def _tokenize_packed(
     tokenizer: PreTrainedTokenizerBase, examples: list[FormattedExample], max_length: int, overlap: int
 ) -> tuple[dict[str, torch.Tensor], list[set[int]]]:
@@ -208,54 +218,42 @@ def _tokenize_packed(
             f"{type(tokenizer).__name__} has no [CLS]/[SEP] tokens; packed windows are for BERT-style encoders. "
             "Fix: read this base with input_mode 'joint'."
         )
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    texts = [e.query for e in examples] + [d for e in examples for d in e.documents]
-    encoded = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True) if texts else None
+    encoded = tokenizer([e.query for e in examples] + [d for e in examples for d in e.documents],
+                        add_special_tokens=False, return_offsets_mapping=True)
     ids_of, offsets_of = encoded["input_ids"], encoded["offset_mapping"]
-    # Each window: (row, [(document index, first token, end token, first token not held before)]).
-    windows: list[tuple[int, list[tuple[int, int, int, int]]]] = []
-    position = len(examples)
+    windows: list[tuple[int, list[_Part]]] = []
+    source = len(examples)  # the tokenized text of the next document
     for row, example in enumerate(examples):
         budget = max_length - 2 - len(ids_of[row])  # [CLS] query ... [SEP]; each document adds [SEP] + its tokens
         chunk = max(budget - 1, 1)
         stride = max(chunk - min(overlap, chunk // 2), 1)
-        current: list[tuple[int, int, int, int]] = []
+        current: list[_Part] = []
         used = 0
         for doc_index in range(len(example.documents)):
-            n = len(ids_of[position + doc_index])
+            n = len(ids_of[source])
             if current and used + n + 1 > budget:
                 windows.append((row, current))
                 current, used = [], 0
-            if n + 1 <= budget:
-                current.append((doc_index, 0, n, 0))
-                used += n + 1
-                continue
             start, held = 0, 0
-            while start + chunk < n:  # every chunk but the last reads alone
-                windows.append((row, [(doc_index, start, start + chunk, held)]))
+            while start + chunk < n:  # a document longer than a window: every chunk but the last reads alone
+                windows.append((row, [_Part(doc_index, source, start, start + chunk, held)]))
                 held, start = start + chunk, start + stride
-            current, used = [(doc_index, start, n, held)], n - start + 1
+            current.append(_Part(doc_index, source, start, n, held))
+            used += n - start + 1
+            source += 1
         if current or not example.documents:
             windows.append((row, current))
-        position += len(example.documents)
-    doc_offset = [0] * len(examples)
-    for row in range(1, len(examples)):
-        doc_offset[row] = doc_offset[row - 1] + len(examples[row - 1].documents)
-    length = max(max_length if windows else 1, 1)
-    n_windows = len(windows)
-    input_ids = torch.full((n_windows, length), pad_id, dtype=torch.long)
-    attention = torch.zeros((n_windows, length), dtype=torch.long)
-    document_mask = torch.full((n_windows, length), -1, dtype=torch.long)
-    offsets = torch.zeros((n_windows, length, 2), dtype=torch.long)
+    input_ids = torch.full((len(windows), max_length), tokenizer.pad_token_id or 0, dtype=torch.long)
+    attention = torch.zeros((len(windows), max_length), dtype=torch.long)
+    document_mask = torch.full((len(windows), max_length), -1, dtype=torch.long)
+    offsets = torch.zeros((len(windows), max_length, 2), dtype=torch.long)
     for w, (row, parts) in enumerate(windows):
-        ids, docs, offs = [cls_id] + list(ids_of[row]), [-1] + [QUERY_TOKEN_INDEX] * len(ids_of[row]), [(0, 0)] + list(offsets_of[row])
-        for doc_index, first, end, fresh_from in parts:
-            source = len(examples) + doc_offset[row] + doc_index
-            ids.append(sep_id); docs.append(-1); offs.append((0, 0))
-            ids.extend(ids_of[source][first:end])
-            docs.extend(doc_index if k >= fresh_from else -1 for k in range(first, end))
-            offs.extend(offsets_of[source][first:end])
-        ids.append(sep_id); docs.append(-1); offs.append((0, 0))
+        ids, docs, offs = [cls_id, *ids_of[row]], [-1] + [QUERY_TOKEN_INDEX] * len(ids_of[row]), [(0, 0), *offsets_of[row]]
+        for part in parts:
+            ids += [sep_id, *ids_of[part.source][part.first : part.end]]
+            docs += [-1] + [part.document if k >= part.fresh_from else -1 for k in range(part.first, part.end)]
+            offs += [(0, 0), *offsets_of[part.source][part.first : part.end]]
+        ids, docs, offs = ids + [sep_id], docs + [-1], offs + [(0, 0)]
         input_ids[w, : len(ids)] = torch.tensor(ids)
         attention[w, : len(ids)] = 1
         document_mask[w, : len(ids)] = torch.tensor(docs)
@@ -269,7 +267,7 @@ def _tokenize_packed(
     }
     if "token_type_ids" in tokenizer.model_input_names:
         batch["token_type_ids"] = torch.zeros_like(input_ids)
-    return batch, [{part[0] for part in parts} or {-1} for _, parts in windows]
+    return batch, [{part.document for part in parts} or {-1} for _, parts in windows]
 
 
 def _apply_cap(window_example: torch.Tensor, window_documents: list[set[int]], n_examples: int,
