@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from lcr_hub._hashing import sha256_file
 from lcr_hub.checkpoint import default_checkpoint, read_checkpoint, read_metadata, retemper
-from lcr_hub.constants import CHECKSUMS_NAME, MODEL_CARD_NAME, REGISTRY_ENV, WEIGHTS_NAME
+from lcr_hub.constants import CHECKSUMS_NAME, METADATA_NAME, MODEL_CARD_NAME, REGISTRY_ENV, WEIGHTS_NAME
 from lcr_hub.errors import CheckpointError
 from lcr_hub.hub.publish import prepare_release_folder
 from lcr_hub.hub.registry import FileDigest, Variant, add_variant
@@ -130,8 +130,14 @@ def test_calibrate_appends_its_step(tiny_release, tmp_path):
 
 
 def test_a_release_without_recorded_steps_says_how_to_retrain(tmp_path):
+    # As detector-minilm-v8 to v12 were released: metadata without steps.
+    release = tmp_path / "release"
+    shutil.copytree(default_checkpoint("detector"), release)
+    metadata = json.loads((release / METADATA_NAME).read_text())
+    del metadata["steps"]
+    (release / METADATA_NAME).write_text(json.dumps(metadata))
     with pytest.raises(RebuildError, match="released before steps were recorded.*Retrain with the card's command"):
-        rebuild_variant("detector/minilm", tmp_path / "out")  # detector-minilm-v12 keeps v10's metadata
+        rebuild_variant("detector/minilm", tmp_path / "out", release_folder=release)
     assert not (tmp_path / "out").exists()
 
 
@@ -141,18 +147,18 @@ def test_rebuild_never_writes_into_the_embedded_checkpoints():
 
 
 def test_shipped_cards_list_the_steps_they_record():
-    detector, classifier = default_checkpoint("detector"), default_checkpoint("classifier")
-    assert read_metadata(detector).steps is None  # released before steps were recorded
-    assert "How these bytes were made" not in (detector / MODEL_CARD_NAME).read_text()
-    steps = read_metadata(classifier).steps
-    card = (classifier / MODEL_CARD_NAME).read_text()
-    assert steps and "How these bytes were made" in card
-    assert all(step["command"] in card for step in steps if step.get("command"))
+    for component in ("detector", "classifier"):
+        folder = default_checkpoint(component)
+        steps = read_metadata(folder).steps
+        card = (folder / MODEL_CARD_NAME).read_text()
+        assert steps and "How these bytes were made" in card
+        assert [step["kind"] for step in steps][-2:] == ["train", "release"]
+        assert all(step["command"] in card for step in steps if step.get("command"))
 
 
 def test_constraints_file_pins_the_versions_the_rebuildable_checkpoints_record():
     metadata = {c: read_metadata(default_checkpoint(c)) for c in ("detector", "classifier")}
-    assert list(rebuildable(metadata)) == ["classifier"]  # the detector records no steps
+    assert list(rebuildable(metadata)) == ["detector", "classifier"]
     assert constraint_problems(REPO / RELEASE_CONSTRAINTS, pinned_versions(rebuildable(metadata))) == []
     newer = read_metadata(default_checkpoint("classifier"))
     newer.framework["transformers_version"] = "5.99.0"
