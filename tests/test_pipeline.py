@@ -91,3 +91,22 @@ def test_the_last_document_of_a_long_row_reaches_both_heads(encoder):
     assert out.windows_cut.tolist() == [0, 0] and out.documents_cut.tolist() == [0, 0]
     capped = LCRPipeline(detector, encoder, max_windows=7).predict([conflict], progress=False)
     assert capped.windows_cut.tolist() == [1] and capped.documents_cut.tolist() == [1]
+
+
+@pytest.mark.parametrize("classifier_mode, passes", [("packed", 1), ("windows", 2)])
+def test_heads_of_one_input_mode_share_one_encoder_pass(encoder, monkeypatch, classifier_mode, passes):
+    """A packed detector and a packed classifier read one pass per batch; another mode costs a second."""
+    import torch
+
+    from lcr_hub import LCRClassifier, LCRClassifierConfig
+
+    torch.manual_seed(0)
+    shape = dict(hidden_size=384, layer_index=3, base_model_name_or_path=encoder.name_or_path)
+    detector = LCRDetector(LCRDetectorConfig(pooling="documents", mixing_layers=0, input_mode="packed", **shape))
+    classifier = LCRClassifier(LCRClassifierConfig(input_mode=classifier_mode, **shape))
+    calls = []
+    hidden_states = encoder.hidden_states
+    monkeypatch.setattr(encoder, "hidden_states", lambda *a, **k: calls.append(a[1]) or hidden_states(*a, **k))
+    rows = load_lcr_dataset(SAMPLE_DATA_PATH).to_list()[:3]
+    out = LCRPipeline(detector, encoder, classifier).predict(rows, batch_size=8, progress=False)
+    assert len(calls) == passes and out.level_probabilities.shape == (3, 4)

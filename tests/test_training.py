@@ -147,7 +147,7 @@ def test_classifier_training_script_runs(tiny_training_data, tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "train_classifier.py"), "--data", str(tiny_training_data),
          "--output", str(out), "--epochs", "2", "--validation-fraction", "0.25", "--no-progress",
-         "--extra-train", str(tiny_training_data), "--report", f"natural={natural_subset}"],
+         "--extra-train", str(tiny_training_data), "--report", f"natural={natural_subset}", "--input-mode", "packed"],
         capture_output=True, text=True, timeout=300, env=script_env(),
     )
     assert result.returncode == 0, result.stderr
@@ -155,6 +155,9 @@ def test_classifier_training_script_runs(tiny_training_data, tmp_path):
     assert summary["weights_sha256"] == sha256_file(out / "model.safetensors")
     model = LCRClassifier.from_pretrained(out)
     assert model.encoder is None and model.config.freeze_encoder
+    assert (model.config.input_mode, model.config.window_overlap) == ("packed", 64)
+    # The score bias changes nothing after the softmax, so it is not trained: it keeps its zero.
+    assert model.token_attention.bias.item() == 0.0 and model.token_attention.weight.abs().max() > 0
     metadata = json.loads((out / "training_metadata.json").read_text())
     assert "train_classifier.py" in metadata["command"]
     assert metadata["validation"]["benchmark_dev"]["n"] == 8 and metadata["validation"]["natural"]["n"] == 3

@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
-from ..constants import INPUT_MODE_PACKED, INPUT_MODE_WINDOWS
+from ..constants import INPUT_MODE_PACKED, WINDOWED_INPUT_MODES
 from ..data.windows import Windowing, group_windows
 from .features import BaseEncoder
 
@@ -82,7 +82,7 @@ def input_windowing(config, max_windows: int | None = None) -> Windowing | None:
         Windowing(overlap=32, max_windows=None, pack=False)
     """
     mode = getattr(config, "input_mode", None)
-    if mode not in (INPUT_MODE_WINDOWS, INPUT_MODE_PACKED):
+    if mode not in WINDOWED_INPUT_MODES:
         return None
     return Windowing(overlap=config.window_overlap, max_windows=max_windows, pack=mode == INPUT_MODE_PACKED)
 

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from lcr_hub_cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION, fraction
 
-from ..constants import INPUT_MODE_PACKED, INPUT_MODE_WINDOWS
+from ..constants import INPUT_MODE_WINDOWS, WINDOWED_INPUT_MODES
 from ..errors import LCRHubError
 from .runs import TrainingRun
 
@@ -180,10 +180,12 @@ def build_parser(command: TrainingCommand, prog: str | None = None) -> argparse.
         parser.add_argument("--mixing-layers", type=int, default=None, metavar="N",
                             help="Trainable blocks before document pooling on the embedded encoder, initialised "
                                  "from its blocks after --layer-index (default 1).")
-        parser.add_argument("--input-mode", choices=(INPUT_MODE_WINDOWS, INPUT_MODE_PACKED), default=INPUT_MODE_WINDOWS,
+    if not command.refinement:
+        parser.add_argument("--input-mode", choices=WINDOWED_INPUT_MODES, default=INPUT_MODE_WINDOWS,
                             help="How the embedded encoder reads a row: each document with the query in its own "
                                  "windows (default), or as many whole documents together as fit in one window, "
-                                 "continued in further windows (packed: a short row reads as one joint sequence).")
+                                 "continued in further windows (packed: a short row reads as one joint sequence). "
+                                 "A detector and a classifier of the same mode share one encoder pass.")
     if command.refinement:
         add_base_arguments(parser, required=True)
         parser.add_argument("--max-steps", type=int, default=None, help="Optimiser steps (default: --epochs, 3, passes).")

@@ -246,7 +246,8 @@ def train_head(
     layer = model.config.layer_index
     mixer = getattr(model, "mixer", None) or nn.ModuleList()
     mixer_ids = {id(p) for p in mixer.parameters()}
-    groups = [{"params": [p for p in model.parameters() if id(p) not in mixer_ids], "lr": learning_rate}]
+    groups = [{"params": [p for p in model.parameters() if id(p) not in mixer_ids and p.requires_grad],
+               "lr": learning_rate}]
     if len(mixer):
         groups.append({"params": list(mixer.parameters()), "lr": mixer_learning_rate})
 

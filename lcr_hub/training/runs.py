@@ -345,6 +345,11 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
              "loss": f"cross-entropy, label smoothing {config.label_smoothing}"}
     torch.manual_seed(run.seed)
     model = LCRClassifier(config)
+    if config.pooling == "attention":
+        # A constant added to every token's score changes nothing after the softmax, so its gradient
+        # is rounding noise; AdamW scales noise up to full steps, and the bias then drifted by 2.5e-3
+        # between two CPU types (docs/training.md, issue 27). It stays at its initial zero.
+        model.token_attention.bias.requires_grad_(False)
     _initialise(model, run, hyper)
     history = train_head(
         model, train_features, [level_by_code(row["conflict_level"]).id for row in prepared.train], epochs=hyper["epochs"],
