@@ -18,12 +18,12 @@ from transformers import PreTrainedConfig
 
 try:  # inside the lcr_hub package (transformers' remote-code import check skips try blocks)
     from lcr_hub.constants import (
-        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_PACKED, INPUT_MODE_WINDOWS, INPUT_MODES,
+        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODES, WINDOWED_INPUT_MODES,
     )
     from lcr_hub.errors import ConfigError
 except ImportError:  # uploaded as remote code beside constants.py and errors.py
     from .constants import (  # type: ignore[no-redef]
-        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODE_PACKED, INPUT_MODE_WINDOWS, INPUT_MODES,
+        CONFLICT_LEVELS, DEFAULT_WINDOW_OVERLAP, INPUT_MODE_JOINT, INPUT_MODES, WINDOWED_INPUT_MODES,
     )
     from .errors import ConfigError  # type: ignore[no-redef]
 
@@ -162,7 +162,7 @@ class LCRDetectorConfig(_LCRConfigMixin, PreTrainedConfig):
                 f"got {document_attention!r}."
             )
         if document_attention == "query" and (
-            pooling != "documents" or input_mode not in (INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
+            pooling != "documents" or input_mode not in WINDOWED_INPUT_MODES
         ):
             raise ConfigError(
                 "LCRDetectorConfig.document_attention='query' scores document tokens against the query's tokens, "

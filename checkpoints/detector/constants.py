@@ -110,6 +110,8 @@ INPUT_MODE_JOINT = "joint"
 INPUT_MODE_WINDOWS = "windows"
 INPUT_MODE_PACKED = "packed"
 INPUT_MODES: tuple[str, ...] = (INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
+#: The input modes that read a row in windows of the embedded encoder (every document reaches the head).
+WINDOWED_INPUT_MODES: tuple[str, ...] = (INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
 # Tokens shared by two consecutive windows of one long document (the config's window_overlap).
 DEFAULT_WINDOW_OVERLAP = 64
 # A document_mask holds each document token's document index (0, 1, ...) and -1 for separators,
