@@ -65,7 +65,8 @@ def test_training_with_answer_flags_adds_the_span_loss(encoder):
     plain = train_head(model, features, [1, 0], **common)
     with_spans = train_head(model, features, [1, 0], answer_flags=flags, **common)
     x, attention, documents = features.batch(3, [0, 1])
-    scores = model.doc_attention(x.reshape(2, -1, 384)).squeeze(-1)
+    with torch.no_grad():
+        scores = model.doc_attention(x.reshape(2, -1, 384)).squeeze(-1)
     flat = documents.reshape(2, -1).masked_fill(attention.reshape(2, -1) <= 0, -1)
     expected = span_loss(scores, flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
     assert with_spans[0] - plain[0] == pytest.approx(SPAN_LOSS_WEIGHT * float(expected), rel=1e-4)
@@ -84,10 +85,12 @@ def test_the_span_loss_trains_the_query_attention_too(encoder):
     with_spans = train_head(model, features, [1, 0], answer_flags=flags, **common)
     x, attention, documents = features.batch(3, [0, 1])
     x, mask, documents = x.reshape(2, -1, 384), attention.reshape(2, -1), documents.reshape(2, -1)
-    scores = model.doc_attention(x).squeeze(-1) + model._query_scores(x, mask, documents)
     flat = documents.masked_fill(mask <= 0, -1)
-    expected = span_loss(scores, flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
+    with torch.no_grad():
+        scores = model.doc_attention(x).squeeze(-1) + model._query_scores(x, mask, documents)
+        expected = span_loss(scores, flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
+        # The query term is part of what the loss sees: without it the loss differs.
+        without = span_loss(model.doc_attention(x).squeeze(-1), flat,
+                            collate_flags(features, flags, [0, 1]).reshape(2, -1))
     assert with_spans[0] - plain[0] == pytest.approx(SPAN_LOSS_WEIGHT * float(expected), rel=1e-4)
-    # The query term is part of what the loss sees: without it the loss differs.
-    without = span_loss(model.doc_attention(x).squeeze(-1), flat, collate_flags(features, flags, [0, 1]).reshape(2, -1))
     assert float(without) != pytest.approx(float(expected), rel=1e-4)
