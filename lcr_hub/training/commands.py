@@ -180,12 +180,6 @@ def build_parser(command: TrainingCommand, prog: str | None = None) -> argparse.
         parser.add_argument("--mixing-layers", type=int, default=None, metavar="N",
                             help="Trainable blocks before document pooling on the embedded encoder, initialised "
                                  "from its blocks after --layer-index (default 1).")
-    if not command.refinement:
-        parser.add_argument("--input-mode", choices=WINDOWED_INPUT_MODES, default=INPUT_MODE_WINDOWS,
-                            help="How the embedded encoder reads a row: each document with the query in its own "
-                                 "windows (default), or as many whole documents together as fit in one window, "
-                                 "continued in further windows (packed: a short row reads as one joint sequence). "
-                                 "A detector and a classifier of the same mode share one encoder pass.")
     if command.refinement:
         add_base_arguments(parser, required=True)
         parser.add_argument("--max-steps", type=int, default=None, help="Optimiser steps (default: --epochs, 3, passes).")
@@ -193,6 +187,12 @@ def build_parser(command: TrainingCommand, prog: str | None = None) -> argparse.
         parser.add_argument("--save-every", type=int, default=50, help="Write the resumable state every N steps.")
         parser.add_argument("--state-dir", default=None, help="Resumable state folder (default: <output>.state).")
         parser.add_argument("--resume", action="store_true", help="Continue from --state-dir.")
+    else:
+        parser.add_argument("--input-mode", choices=WINDOWED_INPUT_MODES, default=INPUT_MODE_WINDOWS,
+                            help="How the embedded encoder reads a row: each document with the query in its own "
+                                 "windows (default), or as many whole documents together as fit in one window, "
+                                 "continued in further windows (packed: a short row reads as one joint sequence). "
+                                 "A detector and a classifier of the same mode share one encoder pass.")
     return parser
 
 
