@@ -7,7 +7,7 @@ from pathlib import Path
 from string import Template
 from typing import Any, Mapping
 
-from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID
+from .constants import CONFLICT_LEVELS, DEFAULT_ENCODER_ID, PRECISION_FLOAT64
 from .steps import RELEASE_CONSTRAINTS
 
 #: Card templates ship in the package (`lcr_hub/model_cards/`).
@@ -36,6 +36,14 @@ _REFINEMENT_METRICS = {
     "token_accuracy_unrefined": "answer token accuracy (greedy), base alone",
     "kl": "KL(p_refined || p_original) per answer token",
     "mean_steps": "refinement steps per example",
+}
+
+
+#: Where the card's training command gives the same bytes, by the run's ``--precision`` (None: float32).
+_REPRODUCIBLE_ON = {
+    None: "same machine, same package versions",
+    PRECISION_FLOAT64: ("same package versions, on this or another CPU: trained in float64, so the CPU's kernels "
+                        "do not change the bytes (AVX-512 and AVX2 measured)"),
 }
 
 
@@ -200,6 +208,7 @@ def render_model_card(metadata: dict, template: str | Path | None = None) -> str
         base_model_revision=metadata["config"]["base_model_revision"],
         layer_index=metadata["config"]["layer_index"],
         data_license=_DATA_LICENSE_NOTE,
+        reproducible_on=_REPRODUCIBLE_ON.get(metadata["training"].get("precision"), _REPRODUCIBLE_ON[None]),
     )
     card = _yaml_front_matter(metadata) + "\n" + body + _steps_section(metadata)
     if "calibration" in metadata:

@@ -33,3 +33,15 @@ def test_shipped_cards_match_their_metadata(component):
     assert metadata["command"] in card and metadata["weights_sha256"] in card
     for f in metadata["data"]["files"]:
         assert f["sha256"] in card
+
+
+@pytest.mark.parametrize("precision", [None, "float64"])
+def test_card_says_where_its_command_gives_the_same_bytes(precision):
+    metadata = json.loads((REPO / "checkpoints" / "detector" / "training_metadata.json").read_text())
+    training = {k: v for k, v in metadata["training"].items() if k != "precision"}
+    metadata["training"] = training | ({"precision": precision} if precision else {})
+    reproduce = next(line for line in render_model_card(metadata).splitlines() if line.startswith("Reproduce"))
+    if precision:
+        assert "on this or another CPU: trained in float64" in reproduce
+    else:
+        assert reproduce.startswith("Reproduce (same machine, same package versions")

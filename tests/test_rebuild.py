@@ -223,13 +223,13 @@ def test_cpu_kernel_choices_are_recorded_and_set_again_by_a_rebuild(monkeypatch)
     assert recorded["numerics_env"] == {"MKL_CBWR": "AVX2,STRICT"}
     assert recorded["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
 
-    shipped = read_metadata(REPO / "checkpoints" / "classifier")
+    shipped = read_metadata(REPO / "checkpoints" / "detector")
     metadata = CheckpointMetadata.from_dict({**shipped.to_dict(), "hardware": recorded})
     caller = {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "PATH": "/bin"}
     env = step_environment(metadata, base=caller)
     assert env["MKL_CBWR"] == "AVX2,STRICT" and "ATEN_CPU_CAPABILITY" not in env and "ONEDNN_MAX_CPU_ISA" not in env
     assert env["OMP_NUM_THREADS"] == str(recorded["torch_num_threads"]) and env["PATH"] == "/bin"
-    # The shipped classifier was trained with all three pinned: its replay pins them again.
+    # The shipped detector was trained with all three pinned: its replay pins them again.
     pinned = step_environment(shipped, base={**caller, "MKL_CBWR": "AVX2"})
     assert {k: pinned[k] for k in NUMERICS_ENV} == shipped.hardware["numerics_env"] == {
         "ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT", "ONEDNN_MAX_CPU_ISA": "AVX2"}

@@ -32,6 +32,7 @@ from ..data import (
 from ..checkpoint import CheckpointMetadata, read_checkpoint, read_metadata
 from ..errors import CheckpointError
 from .._hashing import sha256_file
+from .._modules.precision import computed_in, rounded
 from ..encoding.batches import input_windowing
 from ..encoding.features import BaseEncoder, load_encoder
 from .metrics import classifier_metrics, detector_metrics
@@ -55,11 +56,12 @@ def reference_examples() -> list[dict]:
 
 
 def _compute_outputs(model, encoder: BaseEncoder, examples: list[dict]) -> np.ndarray:
-    """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples."""
+    """Probabilities of ``model`` (a detector or frozen-encoder classifier) on examples, in the model's dtype."""
     from ..encoding.batches import encode_rows
 
     features = encode_rows(encoder, examples, [model.config.layer_index], batch_size=len(examples), progress=False,
-                           windowing=input_windowing(model.config))
+                           windowing=input_windowing(model.config),
+                           dtype=torch.promote_types(next(model.parameters()).dtype, torch.float32))
     return _head_outputs(model, features)
 
 
@@ -220,17 +222,24 @@ def _recompute_figures(model, metadata: CheckpointMetadata, rows: datasets.Datas
     }
 
 
-def reference_record(model, encoder: BaseEncoder) -> dict:
+def reference_record(model, encoder: BaseEncoder, compute_dtype: torch.dtype | None = None) -> dict:
     """The reference outputs of a trained model (what ``reference_outputs.json`` holds).
 
     Pass them to :func:`lcr_hub.checkpoint.write_checkpoint` or :func:`lcr_hub.checkpoint.retemper`.
+
+    Args:
+        model: A trained detector or frozen-encoder classifier.
+        encoder: Its base encoder.
+        compute_dtype: ``torch.float64`` computes the outputs of the weights in float64 and keeps
+            :data:`~lcr_hub.constants.RECORDED_DIGITS` digits (a ``--precision float64`` run: the
+            same file on any CPU); None: in the weights' dtype, every digit. The record's
+            ``dtype`` is the weights' either way.
     """
     examples = reference_examples()
-    return {
-        "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
-        "inputs": examples,
-        "outputs": _compute_outputs(model, encoder, examples).tolist(),
-    }
+    weights_dtype = str(next(model.parameters()).dtype).replace("torch.", "")
+    with computed_in(compute_dtype, model, encoder.model):
+        outputs = _compute_outputs(model, encoder, examples).tolist()
+    return {"dtype": weights_dtype, "inputs": examples, "outputs": outputs if compute_dtype is None else rounded(outputs)}
 
 
 #: What `lcr-hub validate` and CalibrationValidator say on drift, with the fix.

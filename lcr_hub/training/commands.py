@@ -13,13 +13,13 @@ from typing import Callable, Sequence
 
 from lcr_hub_cli import KEEP_FIRST_DUPLICATE_FLAG, KEEP_FIRST_DUPLICATE_OPTION, fraction
 
-from ..constants import INPUT_MODE_WINDOWS, WINDOWED_INPUT_MODES
+from ..constants import INPUT_MODE_WINDOWS, PRECISION_FLOAT32, TRAINING_PRECISIONS, WINDOWED_INPUT_MODES
 from ..errors import LCRHubError
 from .runs import TrainingRun
 
 #: ``TrainingRun`` fields filled from the optional arguments some commands add.
 OPTIONAL_RUN_FIELDS = ("init_from", "base", "base_revision", "dtype", "pooling", "document_attention", "mixing_layers",
-                       "input_mode", "max_steps", "warmup_steps", "save_every", "state_dir", "resume", "device_map", "on_duplicate")
+                       "input_mode", "precision", "max_steps", "warmup_steps", "save_every", "state_dir", "resume", "device_map", "on_duplicate")
 PROGRAM = "python -m lcr_hub.training"
 
 
@@ -193,6 +193,10 @@ def build_parser(command: TrainingCommand, prog: str | None = None) -> argparse.
                                  "windows (default), or as many whole documents together as fit in one window, "
                                  "continued in further windows (packed: a short row reads as one joint sequence). "
                                  "A detector and a classifier of the same mode share one encoder pass.")
+        parser.add_argument("--precision", choices=TRAINING_PRECISIONS, default=PRECISION_FLOAT32,
+                            help="Arithmetic of the encoder passes and the head's training on the embedded encoder "
+                                 "(default float32). float64 saves float32 weights that do not depend on the CPU's "
+                                 "kernels: a release that rebuilds byte for byte on other CPUs (docs/training.md).")
     return parser
 
 

@@ -208,6 +208,7 @@ def train_head(
     progress: bool = True,
     pair_targets: Sequence[torch.Tensor] | None = None,
     answer_flags: Sequence[torch.Tensor] | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> list[float]:
     """Train a detector or a frozen-encoder classifier head on cached encoder states.
 
@@ -236,13 +237,16 @@ def train_head(
             :func:`~lcr_hub.training.spans.answer_token_flags`: the document attention is
             then also trained to put its mass on the tokens where each document states its
             answer (:func:`~lcr_hub.training.spans.span_loss`, weight :data:`SPAN_LOSS_WEIGHT`).
+        dtype: The arithmetic of training (``torch.float64``: the float32 weights it leaves
+            do not depend on the CPU's kernels); the model is returned in its own dtype.
 
     Returns:
         The mean training loss of each epoch.
     """
     torch.manual_seed(seed)
-    dtype = torch.float32 if isinstance(model, LCRDetector) else torch.long
-    y = torch.tensor(list(labels), dtype=dtype)
+    own_dtype = next(model.parameters()).dtype
+    model.to(dtype)
+    y = torch.tensor(list(labels), dtype=dtype if isinstance(model, LCRDetector) else torch.long)
     layer = model.config.layer_index
     mixer = getattr(model, "mixer", None) or nn.ModuleList()
     mixer_ids = {id(p) for p in mixer.parameters()}
@@ -257,7 +261,7 @@ def train_head(
         hook = model.doc_scores.register_forward_pre_hook(lambda module, args: scores.append(args[0]))
 
     def loss_of_batch(indices: list[int]) -> torch.Tensor:
-        x, attention, documents = features.batch(layer, indices, dtype=torch.float32)
+        x, attention, documents = features.batch(layer, indices, dtype=dtype)
         scores.clear()
         out = model(hidden_states=x, attention_mask=attention, document_mask=documents, labels=y[indices])
         loss = out.loss
@@ -279,9 +283,9 @@ def train_head(
         known = targets >= 0
         if not known.any():
             return loss
-        pair_loss = nn.functional.binary_cross_entropy_with_logits(
-            out.pair_logits[known].float(), targets[known].float()
-        )
+        logits = out.pair_logits[known]
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        pair_loss = nn.functional.binary_cross_entropy_with_logits(logits, targets[known].to(logits.dtype))
         return loss + PAIR_LOSS_WEIGHT * pair_loss
 
     lengths = features.tokens(layer) if len(mixer) else None
@@ -292,6 +296,7 @@ def train_head(
             lengths=lengths,
         )
     finally:
+        model.to(own_dtype)
         if hook is not None:
             hook.remove()
 

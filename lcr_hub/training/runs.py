@@ -17,6 +17,7 @@ import datasets
 import torch
 
 from .._modules.provenance import command_line, file_digests, framework, hardware
+from .._modules.precision import compute_dtype, computed_in, rounded
 from .._modules.seeding import seed_everything
 from ..checkpoint import CheckpointMetadata, DataFile, DataSplit, TrainingData, write_checkpoint
 from ..constants import (
@@ -25,6 +26,7 @@ from ..constants import (
     INPUT_MODE_PACKED,
     INPUT_MODE_WINDOWS,
     ON_DUPLICATE_ERROR,
+    PRECISION_FLOAT32,
     SPLIT_ROLE,
     VALIDATION_SET,
     level_by_code,
@@ -99,6 +101,10 @@ class TrainingRun:
             from (its config's input mode may differ); None: a fresh initialisation.
         on_duplicate: ``"keep_first"`` keeps the first row of an id that repeats with
             different content instead of refusing the data (see ``load_lcr_dataset``).
+        precision: ``"float64"`` runs the embedded encoder's passes, the head's training and
+            its validation in float64, saves float32 weights that do not depend on the CPU's
+            kernels, and records its figures to :data:`~lcr_hub.constants.RECORDED_DIGITS`
+            digits (:mod:`lcr_hub._modules.precision`); ``"float32"``: as before.
     """
 
     data: Sequence[str]
@@ -124,6 +130,12 @@ class TrainingRun:
     device_map: str | None = None
     on_duplicate: str = ON_DUPLICATE_ERROR
     init_from: str | None = None
+    precision: str = PRECISION_FLOAT32
+
+    @property
+    def compute_dtype(self) -> torch.dtype | None:
+        """``torch.float64`` for a float64 run, else None (the modules' own dtype)."""
+        return compute_dtype(self.precision)
 
 
 def _initialise(model, run: TrainingRun, hyper: dict) -> None:
@@ -162,9 +174,17 @@ class _RunData:
         return {"input_mode": mode, "window_overlap": self.windowing.overlap}
 
     def encode(self, rows: list[dict], desc: str, run: "TrainingRun", **options) -> "EncodedRows":
-        """:func:`encode_rows` of ``rows`` at the run's layer, in the run's input mode."""
-        return encode_rows(self.encoder, rows, [self.layer], desc=desc, batch_size=run.encode_batch_size,
-                           progress=run.progress, windowing=self.windowing, **options)
+        """:func:`encode_rows` of ``rows`` at the run's layer, in the run's input mode and precision."""
+        if run.compute_dtype is not None:
+            options.setdefault("dtype", run.compute_dtype)
+        with computed_in(run.compute_dtype, self.encoder.model):
+            return encode_rows(self.encoder, rows, [self.layer], desc=desc, batch_size=run.encode_batch_size,
+                               progress=run.progress, windowing=self.windowing, **options)
+
+    def predict(self, model, features: "EncodedRows", run: "TrainingRun"):
+        """:func:`predict_head` in the run's precision."""
+        with computed_in(run.compute_dtype, model):
+            return predict_head(model, features)
 
 
 def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
@@ -185,6 +205,9 @@ def _prepare(run: TrainingRun, base: BaseEncoder | None = None) -> _RunData:
     evaluation = {VALIDATION_SET: validation_rows.to_list()}
     for name, paths in run.report.items():
         evaluation[name] = load(paths, f"report:{name}").to_list()
+    if run.base is not None and run.precision != PRECISION_FLOAT32:
+        raise ConfigError(f"--precision {run.precision} applies to the embedded encoder only; a causal --base runs "
+                          "in its --dtype. Fix: drop --precision.")
     encoder = base or (load_encoder() if run.base is None else _load_causal(run))
     n_layers = encoder.model.config.get_text_config().num_hidden_layers
     layer = run.layer_index if run.layer_index is not None else n_layers // 2
@@ -215,6 +238,8 @@ def _detection_examples(rows: list[dict]) -> list[dict]:
 def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics: dict, history: list[float],
             hyper: dict, n_train: int) -> dict:
     """Write ``run.output`` through :func:`lcr_hub.checkpoint.write_checkpoint`; return the metadata as a dict."""
+    if run.compute_dtype is not None:  # float64 sums still differ between kernels in their last digits
+        hyper, metrics, history = {**hyper, "precision": run.precision}, rounded(metrics), rounded(history)
     metadata = CheckpointMetadata(
         component=component,
         command=command_line(),
@@ -234,7 +259,8 @@ def _finish(run: TrainingRun, model, component: str, prepared: _RunData, metrics
         steps=[*generate_steps(prepared.files), step_record(STEP_TRAIN, output=run.output)],
     )
     # Probabilities to pin for the detector and classifier; the refinement has none.
-    reference = reference_record(model, prepared.encoder) if isinstance(model, (LCRDetector, LCRClassifier)) else None
+    reference = (reference_record(model, prepared.encoder, run.compute_dtype)
+                 if isinstance(model, (LCRDetector, LCRClassifier)) else None)
     write_checkpoint(run.output, model, metadata, reference=reference)
     return metadata.to_dict()
 
@@ -279,6 +305,12 @@ def train_detector(run: TrainingRun) -> dict:
         base_model_revision=prepared.encoder.revision,
         **prepared.input,
     )
+    if pooling == "documents" and run.compute_dtype is not None:
+        # As the classifier's token_attention bias: one constant added to every score of a document changes
+        # nothing after its softmax, so its gradient is rounding noise, which AdamW scales up to full steps
+        # (1e-13 apart between CPU kernels even in float64). Float64 runs keep it at its initial value;
+        # float32 runs train it as they always did, so that recorded commands keep their meaning.
+        model.doc_attention[-1].bias.requires_grad_(False)
     encode = {"mean_only": pooling == "mean"}
     # Kept in bfloat16: long rows' states are large (each batch is read back as float32).
     train_features = prepared.encode(train_set, "Encoding train", run, dtype=torch.bfloat16, **encode)
@@ -304,13 +336,14 @@ def train_detector(run: TrainingRun) -> dict:
         weight_decay=hyper["weight_decay"], seed=run.seed, progress=run.progress,
         pair_targets=[document_pair_targets(row["documents"]) for row in train_set] if pairs else None,
         answer_flags=answer_token_flags(prepared.encoder, train_set, prepared.windowing) if spans else None,
+        dtype=run.compute_dtype or torch.float32,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
         examples = _detection_examples(rows)
         features = prepared.encode(examples, f"Encoding {name}", run, **encode)
         metrics[name] = detector_metrics(
-            [e["label"] for e in examples], predict_head(model, features), [e["conflict_level"] for e in examples],
+            [e["label"] for e in examples], prepared.predict(model, features, run), [e["conflict_level"] for e in examples],
             model.config.threshold,
         )
     return _finish(run, model, "detector", prepared, metrics, history, hyper, len(train_set))
@@ -354,10 +387,11 @@ def train_embedded_classifier(run: TrainingRun) -> dict:
     history = train_head(
         model, train_features, [level_by_code(row["conflict_level"]).id for row in prepared.train], epochs=hyper["epochs"],
         batch_size=run.batch_size, learning_rate=hyper["learning_rate"], weight_decay=hyper["weight_decay"],
-        seed=run.seed, progress=run.progress,
+        seed=run.seed, progress=run.progress, dtype=run.compute_dtype or torch.float32,
     )
     metrics = {}
     for name, rows in prepared.evaluation.items():
         features = prepared.encode(rows, f"Encoding {name}", run)
-        metrics[name] = classifier_metrics([level_by_code(row["conflict_level"]).id for row in rows], predict_head(model, features))
+        metrics[name] = classifier_metrics([level_by_code(row["conflict_level"]).id for row in rows],
+                                           prepared.predict(model, features, run))
     return _finish(run, model, "classifier", prepared, metrics, history, hyper, len(prepared.train))

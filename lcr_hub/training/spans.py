@@ -127,8 +127,9 @@ def span_loss(scores: torch.Tensor, document_mask: torch.Tensor, flags: torch.Te
     has_answer = answer.any(-1)
     if not has_answer.any():
         return None
-    expanded = scores.float().unsqueeze(1).expand_as(member)
-    low = torch.finfo(torch.float32).min
+    scores = scores.to(torch.promote_types(scores.dtype, torch.float32))
+    expanded = scores.unsqueeze(1).expand_as(member)
+    low = torch.finfo(scores.dtype).min
     on_answer = torch.logsumexp(expanded.masked_fill(~answer, low), -1)
     on_document = torch.logsumexp(expanded.masked_fill(~member, low), -1)
     return (on_document - on_answer)[has_answer].mean()
