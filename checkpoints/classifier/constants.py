@@ -112,6 +112,16 @@ INPUT_MODE_PACKED = "packed"
 INPUT_MODES: tuple[str, ...] = (INPUT_MODE_JOINT, INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
 #: The input modes that read a row in windows of the embedded encoder (every document reaches the head).
 WINDOWED_INPUT_MODES: tuple[str, ...] = (INPUT_MODE_WINDOWS, INPUT_MODE_PACKED)
+# The arithmetic of a training run on the embedded encoder (``--precision``): its encoder passes and
+# its head's training. "float64" makes the float32 weights it saves independent of the CPU's kernels
+# (docs/training.md, "Determinism on CPU"); "float32" is the default, so that recorded commands keep
+# their meaning.
+PRECISION_FLOAT32 = "float32"
+PRECISION_FLOAT64 = "float64"
+TRAINING_PRECISIONS: tuple[str, ...] = (PRECISION_FLOAT32, PRECISION_FLOAT64)
+#: Significant digits kept of every figure a float64 run records (losses, validation figures,
+#: reference outputs): float64 sums still differ between kernels in their last digits.
+RECORDED_DIGITS = 12
 # Tokens shared by two consecutive windows of one long document (the config's window_overlap).
 DEFAULT_WINDOW_OVERLAP = 64
 # A document_mask holds each document token's document index (0, 1, ...) and -1 for separators,

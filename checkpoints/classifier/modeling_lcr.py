@@ -291,14 +291,16 @@ class LCRDetector(_LCRPreTrainedModel):
             logits = pair_logits.max(dim=-1).values
             pair_logits = pair_logits[:, :-1]
         else:
-            # Summed in float32: in float16 a sum over a long prompt can overflow.
-            summed = (hidden_states * mask.unsqueeze(-1)).sum(1, dtype=torch.float32)
-            pooled = (summed / mask.float().sum(1, keepdim=True).clamp(min=1)).to(hidden_states.dtype)
+            # Summed in float32 at least: in float16 a sum over a long prompt can overflow.
+            wide = torch.promote_types(hidden_states.dtype, torch.float32)
+            summed = (hidden_states * mask.unsqueeze(-1)).sum(1, dtype=wide)
+            pooled = (summed / mask.to(wide).sum(1, keepdim=True).clamp(min=1)).to(hidden_states.dtype)
             logits = self.fc2(torch.relu(self.fc1(pooled))).squeeze(-1)
         scaled = logits / self.config.calibration_temperature
         loss = None
         if labels is not None:
-            loss = nn.functional.binary_cross_entropy_with_logits(scaled.float(), labels.float())
+            wide = torch.promote_types(scaled.dtype, torch.float32)  # float64 training keeps its precision
+            loss = nn.functional.binary_cross_entropy_with_logits(scaled.to(wide), labels.to(wide))
         return LCRDetectorOutput(
             loss=loss, logits=logits, probabilities=torch.sigmoid(scaled), pair_logits=pair_logits
         )
@@ -368,8 +370,9 @@ class LCRDetector(_LCRPreTrainedModel):
         """``(batch, seq)`` bilinear score of each token against the mean state of its row's query
         tokens (every window's: each reads the query beside another part of the documents)."""
         query = ((document_mask == QUERY_TOKEN_INDEX) & (mask > 0)).to(hidden_states.dtype).unsqueeze(-1)
-        summed = (hidden_states * query).sum(1, dtype=torch.float32)  # float32: long rows can overflow float16
-        pooled = (summed / query.float().sum(1).clamp(min=1)).to(hidden_states.dtype)
+        wide = torch.promote_types(hidden_states.dtype, torch.float32)  # at least float32: long rows overflow float16
+        summed = (hidden_states * query).sum(1, dtype=wide)
+        pooled = (summed / query.to(wide).sum(1).clamp(min=1)).to(hidden_states.dtype)
         keys = self.key_projection(hidden_states)  # (batch, seq, attention_hidden)
         return torch.einsum("bsa,ba->bs", keys, self.query_projection(pooled)) / keys.shape[-1] ** 0.5
 
@@ -608,7 +611,8 @@ class LCRClassifier(_LCRPreTrainedModel):
             pooled = (hidden_states * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
         x = torch.tanh(self.dense(self.dropout(pooled)))
         logits = self.out_proj(self.dropout(x))
-        scaled = logits.float() / self.config.calibration_temperature
+        # At least float32 (half-precision logits), float64 in float64 training.
+        scaled = logits.to(torch.promote_types(logits.dtype, torch.float32)) / self.config.calibration_temperature
         loss = None
         if labels is not None:
             loss = nn.functional.cross_entropy(scaled, labels.long(), label_smoothing=self.config.label_smoothing)
