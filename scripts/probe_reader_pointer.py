@@ -45,7 +45,7 @@ from compare_detector_heads import cached_encoding, examples_of  # noqa: E402
 from lcr_hub.constants import DEFAULT_WINDOW_OVERLAP  # noqa: E402
 from lcr_hub.data.windows import Windowing  # noqa: E402
 from lcr_hub.encoding import EncodedRows, load_encoder  # noqa: E402
-from lcr_hub.training.spans import answer_token_flags  # noqa: E402
+from lcr_hub.training.spans import answer_token_flags, span_loss  # noqa: E402
 
 
 def windows_of(features: EncodedRows, layer: int, flags: list[torch.Tensor]) -> list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -88,19 +88,6 @@ def collate(items) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
         documents[k, : d.shape[0]] = d
         flags[k, : f.shape[0]] = f
     return x, attention, documents, flags
-
-
-def window_span_loss(scores, documents, flags) -> torch.Tensor | None:
-    """Mean over windows with answer tokens of -log(mass on them among the window's document tokens)."""
-    member = documents >= 0
-    answer = member & flags
-    keep = answer.any(-1)
-    if not keep.any():
-        return None
-    low = torch.finfo(scores.dtype).min
-    on_answer = torch.logsumexp(scores.masked_fill(~answer, low), -1)
-    on_document = torch.logsumexp(scores.masked_fill(~member, low), -1)
-    return (on_document - on_answer)[keep].mean()
 
 
 @torch.inference_mode()
@@ -188,7 +175,7 @@ def main() -> None:
             permutation = torch.randperm(len(train_windows), generator=order).tolist()
             for start in range(0, len(permutation), args.batch_size):
                 x, attention, documents, flags = collate([train_windows[i] for i in permutation[start : start + args.batch_size]])
-                loss = window_span_loss(reader(x, attention), documents, flags)
+                loss = span_loss(reader(x, attention), documents, flags)  # one document per window
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

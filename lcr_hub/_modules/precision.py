@@ -18,7 +18,17 @@ from torch import nn
 
 from ..constants import PRECISION_FLOAT64, RECORDED_DIGITS
 
-__all__ = ["compute_dtype", "computed_in", "rounded"]
+__all__ = ["at_least_float32", "compute_dtype", "computed_in", "rounded"]
+
+
+def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float32 when it is in a 16-bit dtype, as it is otherwise (float32, float64).
+
+    Example:
+        >>> at_least_float32(torch.ones(1, dtype=torch.bfloat16)).dtype, at_least_float32(torch.ones(1, dtype=torch.float64)).dtype
+        (torch.float32, torch.float64)
+    """
+    return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
 
 
 def compute_dtype(precision: str) -> torch.dtype | None:

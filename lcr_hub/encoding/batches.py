@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .._modules.precision import at_least_float32
 from ..models.modeling_lcr import LCRClassifier, LCRDetector
 from ..constants import INPUT_MODE_PACKED, WINDOWED_INPUT_MODES
 from ..data.windows import Windowing, group_windows
@@ -161,8 +162,7 @@ def encode_rows(
                 if window_ids is not None:
                     window_ids[i] = torch.repeat_interleave(torch.arange(len(sequences)), counts)
                 for k in layers:
-                    row_states = hidden[k][sequences.to(hidden[k].device)][real.to(hidden[k].device)]
-                    row_states = row_states.to(torch.promote_types(row_states.dtype, torch.float32))
+                    row_states = at_least_float32(hidden[k][sequences.to(hidden[k].device)][real.to(hidden[k].device)])
                     kept = row_states.mean(0, keepdim=True) if mean_only else row_states
                     states[k][i] = kept.to(device="cpu", dtype=dtype).clone()
             bar.update(len(batch_indices))
@@ -197,6 +197,5 @@ def predict_head(model: LCRDetector | LCRClassifier, features: EncodedRows, batc
                                dtype=next(model.parameters()).dtype)
         x, attention, documents = (t.to(device) for t in batch)
         out.append(model(hidden_states=x, attention_mask=attention, document_mask=documents).probabilities.cpu())
-    probabilities = torch.cat(out)
-    return probabilities.to(torch.promote_types(probabilities.dtype, torch.float32)).numpy()
+    return at_least_float32(torch.cat(out)).numpy()
 

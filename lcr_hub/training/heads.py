@@ -12,6 +12,7 @@ from ..encoding.batches import EncodedRows, length_sorted_batches
 from ..errors import ConfigError
 from ..models.configuration_lcr import LCRDetectorConfig
 from ..models.modeling_lcr import LCRClassifier, LCRDetector, LCRMixingLayer
+from .._modules.precision import at_least_float32, computed_in
 from .spans import collate_flags, span_loss
 
 
@@ -244,8 +245,6 @@ def train_head(
         The mean training loss of each epoch.
     """
     torch.manual_seed(seed)
-    own_dtype = next(model.parameters()).dtype
-    model.to(dtype)
     y = torch.tensor(list(labels), dtype=dtype if isinstance(model, LCRDetector) else torch.long)
     layer = model.config.layer_index
     mixer = getattr(model, "mixer", None) or nn.ModuleList()
@@ -283,20 +282,20 @@ def train_head(
         known = targets >= 0
         if not known.any():
             return loss
-        logits = out.pair_logits[known]
-        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        logits = at_least_float32(out.pair_logits[known])
         pair_loss = nn.functional.binary_cross_entropy_with_logits(logits, targets[known].to(logits.dtype))
         return loss + PAIR_LOSS_WEIGHT * pair_loss
 
     lengths = features.tokens(layer) if len(mixer) else None
     try:
-        return _train_loop(
-            model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
-            weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
-            lengths=lengths,
-        )
+        # Cast in place (the parameter objects in `groups` stay the same) and back when done.
+        with computed_in(dtype, model):
+            return _train_loop(
+                model, len(y), loss_of_batch, epochs=epochs, batch_size=batch_size, parameter_groups=groups,
+                weight_decay=weight_decay, seed=seed, desc=f"Training {type(model).__name__}", progress=progress,
+                lengths=lengths,
+            )
     finally:
-        model.to(own_dtype)
         if hook is not None:
             hook.remove()
 

@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 
 import torch
 
+from .._modules.precision import at_least_float32
 from ..data.windows import Windowing, group_windows, tokenize_windows
 from ..encoding.batches import EncodedRows
 from ..encoding.features import BaseEncoder
@@ -127,7 +128,7 @@ def span_loss(scores: torch.Tensor, document_mask: torch.Tensor, flags: torch.Te
     has_answer = answer.any(-1)
     if not has_answer.any():
         return None
-    scores = scores.to(torch.promote_types(scores.dtype, torch.float32))
+    scores = at_least_float32(scores)
     expanded = scores.unsqueeze(1).expand_as(member)
     low = torch.finfo(scores.dtype).min
     on_answer = torch.logsumexp(expanded.masked_fill(~answer, low), -1)
